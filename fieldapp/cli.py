@@ -1,0 +1,100 @@
+"""Command-line tools: demo data, users, database checks, nightly arrears refresh."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+
+from .clock import today
+from .extensions import db
+from .models import Assignment, Building, Role, Unit, User
+
+
+def _db_error(e: Exception) -> click.ClickException:
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"]).render_as_string(
+        hide_password=True)
+    reason = str(getattr(e, "orig", e)).strip().splitlines()[0]
+    return click.ClickException(
+        f"Cannot use the database at DATABASE_URL={url}: {reason}")
+
+
+def init_app(app: Flask) -> None:
+    @app.cli.command("check-db")
+    def check_db():
+        """Check that DATABASE_URL connects; exit 1 with the reason if not."""
+        try:
+            db.session.execute(text("SELECT 1"))
+        except OperationalError as e:
+            raise _db_error(e) from None
+        click.echo("database: ok")
+
+    @app.cli.command("seed-demo")
+    @click.option("--units", default=1200, show_default=True, help="Units to create.")
+    @click.option("--seed", default=1, show_default=True, help="Random seed.")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when units already exist.")
+    def seed_demo_command(units: int, seed: int, if_empty: bool):
+        """Create deterministic demo data and users (never in production)."""
+        if current_app.config["FIELDAPP_ENV"] == "production":
+            raise click.ClickException("seed-demo refuses to run with FIELDAPP_ENV=production.")
+        from .demo import seed_demo
+        try:
+            existing = db.session.scalar(select(func.count()).select_from(Unit))
+        except OperationalError as e:
+            raise _db_error(e) from None
+        if existing:
+            if if_empty:
+                click.echo(f"Demo data present ({existing} units); not seeding.")
+                return
+            raise click.ClickException(
+                f"The database already has {existing} units; seed-demo needs an empty one.")
+        started = time.perf_counter()
+        counts = seed_demo(db.session, units=units, seed=seed, today=today(), echo=click.echo)
+        db.session.commit()
+        click.echo(f"Seeded in {time.perf_counter() - started:.1f} s: " +
+                   ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--name", default="", help="Display name.")
+    @click.option("--building", "buildings", multiple=True, type=int,
+                  help="Building id for a housekeeper's patch (repeatable).")
+    @click.password_option()
+    def create_user(username: str, role: str, name: str, buildings: tuple[int, ...],
+                    password: str):
+        """Create a user (asks for the password twice)."""
+        username = username.strip().lower()
+        if len(password) < 10:
+            raise click.ClickException("The password needs at least 10 characters.")
+        if db.session.scalar(select(User).where(User.username == username)):
+            raise click.ClickException(f"User {username!r} already exists.")
+        user = User(username=username, display_name=name or username, role=Role(role))
+        user.set_password(password)
+        for building_id in buildings:
+            if db.session.get(Building, building_id) is None:
+                raise click.ClickException(f"There is no building with id {building_id}.")
+            user.assignments.append(Assignment(building_id=building_id))
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"Created {role} {username}.")
+
+    @app.cli.command("refresh-arrears")
+    def refresh_arrears():
+        """Bring arrears summaries up to date with the calendar (run nightly)."""
+        from .domain.summary import refresh_stale
+        n = refresh_stale(db.session, today())
+        db.session.commit()
+        click.echo(f"Refreshed {n} units.")
+
+    @app.cli.command("demo-logins")
+    def demo_logins():
+        """Print the demo sign-ins."""
+        users = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+        for u in users:
+            click.echo(f"  {u.username:<14} {u.role.value}")
+        if users:
+            click.echo("  password: doorstep-demo")

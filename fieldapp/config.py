@@ -1,0 +1,80 @@
+"""Configuration from environment variables, with safe defaults for the demo."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+def _secret_key(instance: Path, env: str) -> str:
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    if env == "production":
+        raise ConfigError(
+            "SECRET_KEY is not set. In production set the SECRET_KEY environment "
+            "variable to a long random string (e.g. python -c 'import secrets; "
+            "print(secrets.token_hex(32))')."
+        )
+    # Demo: one key per instance folder, kept across restarts so sessions survive.
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class Config:
+    """Read once per app; every value can be overridden by an environment variable."""
+
+    def __init__(self, instance_path: str | Path):
+        instance = Path(instance_path)
+        self.FIELDAPP_ENV = os.environ.get("FIELDAPP_ENV", "demo")
+        if self.FIELDAPP_ENV not in ("demo", "production"):
+            raise ConfigError(
+                f"FIELDAPP_ENV must be 'demo' or 'production', not {self.FIELDAPP_ENV!r}."
+            )
+        self.SECRET_KEY = _secret_key(instance, self.FIELDAPP_ENV)
+        default_db = f"sqlite:///{instance / 'doorstep.sqlite3'}"
+        self.SQLALCHEMY_DATABASE_URI = _normalise_db_url(
+            os.environ.get("DATABASE_URL", default_db)
+        )
+        self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(instance / "uploads"))
+        self.FIELDAPP_TZ = os.environ.get("FIELDAPP_TZ", "Asia/Shanghai")
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = self.FIELDAPP_ENV == "production"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.PERMANENT_SESSION_LIFETIME = 14 * 24 * 3600
+        # A visit queued offline is sent hours later: the token lives as long as the
+        # session (OFFLINE.md §6, pitfall 8).
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.WTF_CSRF_HEADERS = ["X-CSRFToken", "X-CSRF-Token"]
+        self.BABEL_DEFAULT_LOCALE = "zh_CN"
+        self.BABEL_DEFAULT_TIMEZONE = self.FIELDAPP_TZ
+        self.LANGUAGES = ("zh_CN", "en")
+        self.ROUTE_PAGE_SIZE = 30
+        self.LOGIN_FREE_ATTEMPTS = 5
+        self.SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a version
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _normalise_db_url(url: str) -> str:
+    # Heroku-style URLs and bare postgresql:// should use the psycopg 3 driver.
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url

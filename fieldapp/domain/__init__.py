@@ -1,0 +1,1 @@
+"""Domain rules as plain functions: no request, no session globals in the rules."""

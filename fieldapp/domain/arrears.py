@@ -1,0 +1,120 @@
+"""Arrears, days overdue, aging band and late fee of a unit, as of a given date."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable, Protocol
+
+
+class OpenBill(Protocol):
+    amount_fen: int
+    paid_fen: int
+    due_date: date
+
+
+@dataclass(frozen=True)
+class Band:
+    key: str
+    min_days: int
+    stage: str
+
+
+@dataclass(frozen=True)
+class Arrears:
+    arrears_fen: int  # unpaid part of bills past due
+    unpaid_fen: int  # unpaid part of every bill, due or not
+    oldest_unpaid_due: date | None  # of any unpaid bill
+    valid_until: date | None  # last day on which arrears_fen stays true
+
+    def days_overdue(self, today: date) -> int:
+        return days_overdue(self.oldest_unpaid_due, today)
+
+
+def is_overdue(due: date, today: date) -> bool:
+    """A bill is overdue the day after its due date."""
+    return due < today
+
+
+def days_overdue(oldest_unpaid_due: date | None, today: date) -> int:
+    if oldest_unpaid_due is None or oldest_unpaid_due >= today:
+        return 0
+    return (today - oldest_unpaid_due).days
+
+
+def arrears_of(bills: Iterable[OpenBill], today: date) -> Arrears:
+    arrears = unpaid = 0
+    oldest: date | None = None
+    next_due: date | None = None
+    for b in bills:
+        open_fen = b.amount_fen - b.paid_fen
+        if open_fen <= 0:
+            continue
+        unpaid += open_fen
+        oldest = b.due_date if oldest is None else min(oldest, b.due_date)
+        if is_overdue(b.due_date, today):
+            arrears += open_fen
+        else:
+            next_due = b.due_date if next_due is None else min(next_due, b.due_date)
+    return Arrears(arrears_fen=arrears, unpaid_fen=unpaid, oldest_unpaid_due=oldest,
+                   valid_until=next_due)
+
+
+def bands_from_policy(raw: list[dict[str, Any]]) -> list[Band]:
+    """Policy bands as data, sorted by their lower bound; validated here, once."""
+    bands = sorted((Band(str(b["key"]), int(b["min_days"]), str(b.get("stage", b["key"])))
+                    for b in raw), key=lambda b: b.min_days)
+    if not bands or bands[0].min_days < 1:
+        raise ValueError("aging bands must start at 1 day overdue or later")
+    if len({b.key for b in bands}) != len(bands) or len({b.min_days for b in bands}) != len(bands):
+        raise ValueError("aging band keys and lower bounds must be unique")
+    return bands
+
+
+def aging_band(days: int, bands: list[Band]) -> Band | None:
+    """The band whose range holds `days`; None when not overdue."""
+    found = None
+    for band in bands:
+        if days >= band.min_days:
+            found = band
+    return found
+
+
+def band_cutoffs(bands: list[Band], today: date) -> list[tuple[Band, date]]:
+    """For SQL: a unit is in band b when oldest_unpaid_due <= today - b.min_days and
+    not in a more severe band. Most severe first."""
+    return [(b, today - timedelta(days=b.min_days)) for b in reversed(bands)]
+
+
+@dataclass(frozen=True)
+class LateFeeLine:
+    outstanding_fen: int
+    days_charged: int
+    fee_fen: int
+
+
+@dataclass(frozen=True)
+class LateFee:
+    fee_fen: int
+    lines: list[LateFeeLine]
+    grace_days: int
+    daily_ppm: int
+    waived: bool
+
+
+def late_fee(bills: Iterable[OpenBill], today: date, *, grace_days: int, daily_ppm: int,
+             waived: bool = False) -> LateFee:
+    """Per overdue bill: outstanding x daily rate x days beyond the grace period,
+    rounded half up to the fen. Waived (with approval) means zero, lines still shown."""
+    lines = []
+    for b in sorted(bills, key=lambda b: b.due_date):
+        open_fen = b.amount_fen - b.paid_fen
+        days = days_overdue(b.due_date, today) - grace_days
+        if open_fen <= 0 or days <= 0:
+            continue
+        fee = (Decimal(open_fen) * daily_ppm * days / 1_000_000).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP)
+        lines.append(LateFeeLine(open_fen, days, int(fee)))
+    total = 0 if waived else sum(line.fee_fen for line in lines)
+    return LateFee(fee_fen=total, lines=lines, grace_days=grace_days, daily_ppm=daily_ppm,
+                   waived=waived)

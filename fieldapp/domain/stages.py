@@ -1,0 +1,35 @@
+"""The dunning ladder: stages in order of severity, their words and next steps."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+STAGES = ("reminder", "contact", "visit", "demand", "legal")
+
+STAGE_LABELS = {
+    "reminder": _l("Reminder"),
+    "contact": _l("Contact"),
+    "visit": _l("Door visit"),
+    "demand": _l("Demand letter"),
+    "legal": _l("Legal"),
+}
+
+NEXT_STEPS = {
+    "reminder": _l("Send a gentle reminder by text or WeChat; most households simply forgot."),
+    "contact": _l("Call for a friendly conversation and find out why the household is behind."),
+    "visit": _l("Visit the door: record the reason, and agree a payment date or plan."),
+    "demand": _l("Deliver a formal demand letter, and photograph the delivery."),
+    "legal": _l("Prepare a lawyer's letter: check the evidence file with your supervisor first."),
+}
+
+
+def stage_rank(stage: str) -> int:
+    """Higher is more severe; unknown stages sort with the mildest."""
+    return STAGES.index(stage) if stage in STAGES else 0
+
+
+def stage_label(stage: str):
+    return STAGE_LABELS.get(stage, stage)
+
+
+def next_step(stage: str):
+    return NEXT_STEPS.get(stage, "")

@@ -1,0 +1,208 @@
+"""Route list queries: overdue units of a patch, banded and sorted in SQL.
+
+The band of a unit follows from its oldest unpaid due date and today's date, so it
+is computed at query time from the per-unit summary (never stored: it changes every
+day without new data). Each community may have its own bands."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from geopy.distance import geodesic
+from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from ..domain.arrears import Band, aging_band, bands_from_policy, days_overdue, late_fee
+from ..domain.stages import stage_rank
+from ..models import Bill, Building, Contact, ContactKind, Policy, Unit
+
+SORTS = ("band", "walk", "distance")
+
+
+@dataclass(frozen=True)
+class RouteFilters:
+    building_ids: list[int] | None  # the patch; None = every building
+    band: str | None = None
+    building_id: int | None = None
+    q: str = ""
+    sort: str = "band"
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass
+class RouteRow:
+    unit_id: int
+    label: str
+    building_id: int
+    floor: int
+    arrears_fen: int
+    days_overdue: int
+    band: Band
+    late_fee_fen: int = 0
+    late_fee_waived: bool = False
+    owner_surname: str = ""
+    owner_phone: str = ""
+    distance_m: float | None = None
+    badges: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BandCount:
+    band: Band
+    units: int
+    arrears_fen: int
+
+
+@dataclass
+class RoutePage:
+    rows: list[RouteRow]
+    page: int
+    has_more: bool
+    policies: dict[int, Policy]
+
+
+def policies_for(session: Session, building_ids: list[int] | None) -> dict[int, Policy]:
+    """community id -> policy, for the communities the patch touches."""
+    q = select(Policy)
+    if building_ids is not None:
+        q = q.where(Policy.community_id.in_(
+            select(Building.community_id).where(Building.id.in_(building_ids))))
+    return {p.community_id: p for p in session.scalars(q)}
+
+
+def _band_exprs(policies: dict[int, Policy], today: date):
+    """SQL CASE expressions for (band key, severity rank) from each community's bands."""
+    key_whens, rank_whens = [], []
+    single = len(policies) == 1
+    for community_id, policy in policies.items():
+        # Most severe first: the first WHEN that matches wins.
+        for band in sorted(bands_from_policy(policy.bands), key=lambda b: -b.min_days):
+            cutoff = date.fromordinal(today.toordinal() - band.min_days)
+            cond = Unit.oldest_unpaid_due <= cutoff
+            if not single:
+                cond = and_(Building.community_id == community_id, cond)
+            key_whens.append((cond, literal(band.key)))
+            rank = stage_rank(band.stage) * 100_000 + band.min_days
+            rank_whens.append((cond, literal(rank)))
+    return case(*key_whens, else_=literal("")), case(*rank_whens, else_=literal(0))
+
+
+def _base_query(filters: RouteFilters, today: date):
+    q = (select(Unit.id).join(Building, Building.id == Unit.building_id)
+         .where(Unit.arrears_fen > 0, Unit.oldest_unpaid_due < today))
+    if filters.building_ids is not None:
+        q = q.where(Unit.building_id.in_(filters.building_ids))
+    if filters.building_id is not None:
+        q = q.where(Unit.building_id == filters.building_id)
+    text = filters.q.strip()
+    if text:
+        like = text.replace("\\", "").replace("%", "").replace("_", "")
+        conds = [Unit.number.startswith(like),
+                 select(Contact.id).where(Contact.unit_id == Unit.id,
+                                          or_(Contact.surname == like,
+                                              Contact.name.startswith(like))).exists()]
+        if "-" in like:  # "3栋-1203" as shown on the rows
+            b, _, n = like.rpartition("-")
+            conds.append(and_(Building.name == b, Unit.number.startswith(n)))
+        q = q.where(or_(*conds))
+    return q
+
+
+def band_counts(session: Session, filters: RouteFilters, today: date,
+                policies: dict[int, Policy]) -> list[BandCount]:
+    """Units and arrears per band for the chips; ignores the band filter itself."""
+    key_expr, _ = _band_exprs(policies, today)
+    base = _base_query(filters, today).subquery()
+    q = (select(key_expr.label("band"), func.count(), func.sum(Unit.arrears_fen))
+         .select_from(Unit).join(Building, Building.id == Unit.building_id)
+         .where(Unit.id.in_(select(base.c.id))).group_by("band"))
+    found = {key: (n, total) for key, n, total in session.execute(q)}
+    bands: dict[str, Band] = {}
+    for policy in policies.values():
+        for band in bands_from_policy(policy.bands):
+            bands.setdefault(band.key, band)
+    ordered = sorted(bands.values(), key=lambda b: (-stage_rank(b.stage), -b.min_days))
+    return [BandCount(b, *found.get(b.key, (0, 0))) for b in ordered]
+
+
+def building_distances(session: Session, building_ids: list[int] | None, lat: float,
+                       lon: float) -> dict[int, float]:
+    """One geodesic per building (not per unit): metres from the phone."""
+    q = select(Building.id, Building.lat, Building.lon).where(Building.lat.is_not(None),
+                                                              Building.lon.is_not(None))
+    if building_ids is not None:
+        q = q.where(Building.id.in_(building_ids))
+    return {bid: geodesic((lat, lon), (blat, blon)).meters for bid, blat, blon in session.execute(q)}
+
+
+def route_page(session: Session, filters: RouteFilters, today: date, page: int,
+               page_size: int, policies: dict[int, Policy] | None = None) -> RoutePage:
+    policies = policies if policies is not None else policies_for(session, filters.building_ids)
+    if not policies:
+        return RoutePage([], page, False, policies)
+    key_expr, rank_expr = _band_exprs(policies, today)
+    q = _base_query(filters, today).add_columns(key_expr.label("band"))
+    if filters.band:
+        q = q.where(key_expr == filters.band)
+    distances: dict[int, float] = {}
+    if filters.sort == "distance" and filters.lat is not None and filters.lon is not None:
+        distances = building_distances(session, filters.building_ids, filters.lat, filters.lon)
+        ranked = sorted(distances, key=distances.get)
+        dist_rank = case({bid: i for i, bid in enumerate(ranked)}, value=Unit.building_id,
+                         else_=len(ranked)) if ranked else literal(0)
+        q = q.order_by(dist_rank, Unit.floor, Unit.number, Unit.id)
+    elif filters.sort in ("walk", "distance"):
+        q = q.order_by(Unit.building_id, Unit.floor, Unit.number, Unit.id)
+    else:
+        q = q.order_by(rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id)
+    q = q.limit(page_size + 1).offset((page - 1) * page_size)
+    hits = session.execute(q).all()
+    has_more = len(hits) > page_size
+    ids = [h[0] for h in hits[:page_size]]
+    rows = _load_rows(session, ids, today, policies, distances)
+    return RoutePage(rows, page, has_more, policies)
+
+
+def _load_rows(session: Session, ids: list[int], today: date, policies: dict[int, Policy],
+               distances: dict[int, float]) -> list[RouteRow]:
+    """Details for one page of units: a handful of indexed queries, not one per row."""
+    if not ids:
+        return []
+    units = session.execute(
+        select(Unit.id, Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
+               Unit.oldest_unpaid_due, Unit.late_fee_waived, Building.name,
+               Building.community_id)
+        .join(Building, Building.id == Unit.building_id).where(Unit.id.in_(ids))
+    ).all()
+    owners: dict[int, tuple[str, str]] = {}
+    for unit_id, surname, phone in session.execute(
+            select(Contact.unit_id, Contact.surname, Contact.phone)
+            .where(Contact.unit_id.in_(ids),
+                   Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE]))
+            .order_by(Contact.id.desc())):
+        owners[unit_id] = (surname, phone)  # descending, so the first contact wins
+    open_bills: dict[int, list] = {}
+    for b in session.execute(
+            select(Bill.unit_id, Bill.amount_fen, Bill.paid_fen, Bill.due_date)
+            .where(Bill.unit_id.in_(ids), Bill.paid_fen < Bill.amount_fen,
+                   Bill.due_date < today)):
+        open_bills.setdefault(b.unit_id, []).append(b)
+    bands = {cid: bands_from_policy(p.bands) for cid, p in policies.items()}
+    by_id = {}
+    for u in units:
+        policy = policies[u.community_id]
+        days = days_overdue(u.oldest_unpaid_due, today)
+        fee = late_fee(open_bills.get(u.id, []), today, grace_days=policy.late_fee_grace_days,
+                       daily_ppm=policy.late_fee_daily_ppm, waived=u.late_fee_waived)
+        surname, phone = owners.get(u.id, ("", ""))
+        row = RouteRow(unit_id=u.id, label=f"{u.name}-{u.number}", building_id=u.building_id,
+                       floor=u.floor, arrears_fen=u.arrears_fen, days_overdue=days,
+                       band=aging_band(days, bands[u.community_id]),
+                       late_fee_fen=fee.fee_fen, late_fee_waived=u.late_fee_waived,
+                       owner_surname=surname, owner_phone=phone,
+                       distance_m=distances.get(u.building_id))
+        if u.late_fee_waived:
+            row.badges.append("waived")
+        by_id[u.id] = row
+    return [by_id[i] for i in ids]

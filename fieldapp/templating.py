@@ -1,0 +1,72 @@
+"""Template globals and filters: static URLs with content hashes, money, masking."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from flask import Flask, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .config import ROOT
+from .domain.money import format_yuan, mask_phone
+from .domain.stages import next_step, stage_label
+from .models import Role
+
+_STATIC_HASHES: dict[str, str] = {}
+
+
+def static_url(filename: str) -> str:
+    """A static URL carrying a content hash, so assets can be cached for a year."""
+    digest = _STATIC_HASHES.get(filename)
+    if digest is None:
+        path = ROOT / "static" / filename
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+        _STATIC_HASHES[filename] = digest
+    return url_for("static", filename=filename, v=digest)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    icon: str
+
+
+NAV = {
+    Role.HOUSEKEEPER: [NavItem("route.index", _l("Route"), "route"),
+                       NavItem("auth.account", _l("Me"), "me")],
+    Role.SUPERVISOR: [NavItem("route.index", _l("Route"), "route"),
+                      NavItem("auth.account", _l("Me"), "me")],
+    Role.ENGINEER: [NavItem("auth.account", _l("Me"), "me")],
+    Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
+                 NavItem("auth.account", _l("Me"), "me")],
+}
+
+
+def nav_items() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    return NAV.get(current_user.role, [])
+
+
+def url_with(**changes) -> str:
+    """This page's URL with some query arguments changed (None or "" removes one);
+    any change other than the page number starts again at page 1."""
+    args = {k: v for k, v in request.args.items() if k != "page"}
+    args.update(changes)
+    args = {k: v for k, v in args.items() if v not in (None, "")}
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
+                                 stage_label=stage_label, next_step=next_step)
+    app.jinja_env.filters["yuan"] = format_yuan
+    app.jinja_env.filters["mask_phone"] = mask_phone
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def current_endpoint():
+        return {"current_endpoint": request.endpoint or ""}

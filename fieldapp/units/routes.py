@@ -1,0 +1,22 @@
+from flask import render_template
+from flask_login import current_user, login_required
+
+from ..access import SEES_UNITS, can_see_phone_numbers, get_unit_or_404, role_required
+from ..clock import today
+from ..extensions import db
+from . import bp
+from .services import unit_card
+
+
+@bp.before_request
+@login_required
+@role_required(*SEES_UNITS)
+def require_unit_access():
+    """Engineers never see owners' arrears or phone numbers."""
+
+
+@bp.get("/units/<int:unit_id>")
+def card(unit_id: int):
+    unit = get_unit_or_404(unit_id, current_user)
+    return render_template("units/card.html", card=unit_card(db.session, unit, today()),
+                           show_phones=can_see_phone_numbers(current_user, unit))

@@ -1,0 +1,48 @@
+"""What a unit card shows, computed from the unit's bills (a few dozen rows)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.arrears import Arrears, Band, LateFee, aging_band, arrears_of, bands_from_policy, \
+    days_overdue, is_overdue, late_fee
+from ..models import Bill, Policy, Unit
+
+
+@dataclass(frozen=True)
+class BillLine:
+    bill: Bill
+    outstanding_fen: int
+    overdue: bool
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class UnitCard:
+    unit: Unit
+    policy: Policy
+    lines: list[BillLine]
+    arrears: Arrears
+    days_overdue: int
+    band: Band | None
+    fee: LateFee
+
+
+def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
+    policy = session.scalar(select(Policy).where(
+        Policy.community_id == unit.building.community_id))
+    bills = list(session.scalars(
+        select(Bill).where(Bill.unit_id == unit.id, Bill.paid_fen < Bill.amount_fen)
+        .order_by(Bill.due_date, Bill.id)))
+    lines = [BillLine(b, b.outstanding_fen, is_overdue(b.due_date, today),
+                      days_overdue(b.due_date, today)) for b in bills]
+    arrears = arrears_of(bills, today)
+    days = days_overdue(arrears.oldest_unpaid_due, today) if arrears.arrears_fen else 0
+    fee = late_fee([b for b in bills if is_overdue(b.due_date, today)], today,
+                   grace_days=policy.late_fee_grace_days, daily_ppm=policy.late_fee_daily_ppm,
+                   waived=unit.late_fee_waived)
+    return UnitCard(unit, policy, lines, arrears, days,
+                    aging_band(days, bands_from_policy(policy.bands)), fee)

@@ -1,0 +1,136 @@
+"""Fixtures: the app on SQLite and on a throwaway PostgreSQL 15 server, clients,
+signed-in users. Every test that takes `app` runs once per database."""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from fieldapp import create_app
+from fieldapp.extensions import db
+
+from . import factories
+
+TODAY = date(2026, 11, 22)
+PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    """A throwaway PostgreSQL cluster for the session (as `postgres` when root)."""
+    if not (PG_BIN / "initdb").exists():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL server binaries not found in {PG_BIN}")
+        pytest.skip("PostgreSQL server binaries not installed")
+    root = Path(tempfile.mkdtemp(prefix="doorstep-pg-"))
+    data = root / "data"
+    as_root = os.geteuid() == 0
+    prefix = ["runuser", "-u", "postgres", "--"] if as_root else []
+    if as_root:
+        shutil.chown(root, "postgres", "postgres")
+    port = _free_port()
+
+    def run(*cmd):
+        subprocess.run([*prefix, *cmd], check=True, capture_output=True)
+
+    run(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+        "-E", "UTF8", "--no-locale")
+    run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off", "start")
+    run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
+        "doorstep_test")
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/doorstep_test"
+    run(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+_SCHEMA_READY: set[str] = set()
+
+
+def make_app(url: str, tmp_path: Path, **overrides):
+    config = {
+        "TESTING": True,
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "FIXED_TODAY": TODAY,
+        "UPLOAD_DIR": str(tmp_path / "uploads"),
+        "LOGIN_FREE_ATTEMPTS": 5,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        if url not in _SCHEMA_READY:
+            db.drop_all()
+            db.create_all()
+            _SCHEMA_READY.add(url)
+    return app
+
+
+def _empty_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = list(reversed(db.metadata.sorted_tables))
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t.name}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for t in tables:
+                    conn.execute(t.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request):
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+@pytest.fixture
+def app(db_url, tmp_path):
+    app = make_app(db_url, tmp_path)
+    with app.app_context():
+        yield app
+    _empty_tables(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login_as(client):
+    """Sign a user in through the real login form."""
+
+    def login(user, password: str = factories.PASSWORD):
+        response = client.post("/login", data={"username": user.username, "password": password})
+        assert response.status_code == 303, response.get_data(as_text=True)[:500]
+        return client
+
+    return login

@@ -1,0 +1,75 @@
+"""The per-unit summary always equals the computation from bills and payments."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from fieldapp.domain.arrears import arrears_of
+from fieldapp.domain.summary import refresh_stale, refresh_unit
+from fieldapp.extensions import db
+from fieldapp.models import Bill, Payment, Unit
+
+from .factories import TODAY, make_bill, make_building, make_unit
+
+ops = st.lists(st.one_of(
+    st.tuples(st.just("bill"), st.integers(1, 90_000), st.integers(-400, 40)),
+    st.tuples(st.just("pay"), st.integers(1, 120_000), st.integers(-1, 8)),
+), min_size=1, max_size=12)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=ops, later=st.integers(0, 60))
+def test_summary_equals_computation_from_bills(app, ops, later):
+    """After any mix of bills and payments (some naming a bill), and after the
+    calendar moves on, the stored summary equals arrears computed from bills."""
+    building = make_building()
+    unit = make_unit(building, owner=None)
+    bills: list[Bill] = []
+    for kind, amount, x in ops:
+        if kind == "bill":
+            bill = Bill(unit_id=unit.id, fee_type="management", period="2026-01",
+                        amount_fen=amount, due_date=TODAY + timedelta(days=x))
+            db.session.add(bill)
+            db.session.flush()
+            bills.append(bill)
+        else:
+            named = bills[x].id if 0 <= x < len(bills) else None
+            db.session.add(Payment(unit_id=unit.id, amount_fen=amount, paid_on=TODAY,
+                                   bill_id=named))
+        db.session.flush()
+        refresh_unit(db.session, unit.id, TODAY)
+    db.session.commit()
+
+    def check(day: date):
+        db.session.expire_all()
+        stored = db.session.get(Unit, unit.id)
+        rows = db.session.scalars(select(Bill).where(Bill.unit_id == unit.id)).all()
+        expected = arrears_of(rows, day)
+        assert (stored.arrears_fen, stored.unpaid_fen, stored.oldest_unpaid_due) == \
+            (expected.arrears_fen, expected.unpaid_fen, expected.oldest_unpaid_due)
+        paid_total = sum(p.amount_fen for p in db.session.scalars(
+            select(Payment).where(Payment.unit_id == unit.id)))
+        assert sum(b.paid_fen for b in rows) <= paid_total
+
+    check(TODAY)
+    later_day = TODAY + timedelta(days=later)
+    refresh_stale(db.session, later_day, [building.id])
+    db.session.commit()
+    check(later_day)
+
+
+def test_refresh_stale_touches_only_outdated_units(app):
+    """A bill falling due makes its unit stale; others are left alone."""
+    building = make_building()
+    due_soon, settled = make_unit(building), make_unit(building)
+    make_bill(due_soon, 10_000, TODAY + timedelta(days=3))
+    make_bill(settled, 10_000, TODAY - timedelta(days=3))
+    assert db.session.get(Unit, due_soon.id).arrears_fen == 0
+    assert refresh_stale(db.session, TODAY + timedelta(days=3), [building.id]) == 0
+    assert refresh_stale(db.session, TODAY + timedelta(days=4), [building.id]) == 1
+    db.session.commit()
+    assert db.session.get(Unit, due_soon.id).arrears_fen == 10_000
