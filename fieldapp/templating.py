@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass
 
 from flask import Flask, request, url_for
-from flask_babel import lazy_gettext as _l
+from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user
 
 from .config import ROOT
@@ -60,7 +60,7 @@ def url_with(**changes) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
+    app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with, get_locale=get_locale,
                                  stage_label=stage_label, next_step=next_step)
     app.jinja_env.filters["yuan"] = format_yuan
     app.jinja_env.filters["mask_phone"] = mask_phone

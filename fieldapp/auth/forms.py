@@ -1,7 +1,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import PasswordField, StringField
+from wtforms.validators import AnyOf, DataRequired, Length
+
+LANGUAGES = [("zh_CN", "中文"), ("en", "English")]
 
 
 class LoginForm(FlaskForm):
@@ -10,5 +12,5 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = RadioField(_l("Language"), choices=[("zh_CN", "中文"), ("en", "English")],
-                        validators=[DataRequired()])
+    locale = StringField(_l("Language"), validators=[DataRequired(),
+                                                     AnyOf([code for code, _ in LANGUAGES])])

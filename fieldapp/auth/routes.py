@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from . import bp
-from .forms import LanguageForm, LoginForm
+from .forms import LANGUAGES, LanguageForm, LoginForm
 from .services import authenticate
 
 
@@ -60,7 +60,7 @@ def account():
         db.session.commit()
         flash(_("Language changed."), "success")
         return redirect(url_for("auth.account"), code=303)
-    return render_template("auth/account.html", form=form)
+    return render_template("auth/account.html", form=form, languages=LANGUAGES)
 
 
 @bp.post("/language")

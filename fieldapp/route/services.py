@@ -112,6 +112,8 @@ def _base_query(filters: RouteFilters, today: date):
 def band_counts(session: Session, filters: RouteFilters, today: date,
                 policies: dict[int, Policy]) -> list[BandCount]:
     """Units and arrears per band for the chips; ignores the band filter itself."""
+    if not policies:
+        return []
     key_expr, _ = _band_exprs(policies, today)
     base = _base_query(filters, today).subquery()
     q = (select(key_expr.label("band"), func.count(), func.sum(Unit.arrears_fen))

@@ -1,0 +1,145 @@
+"""Sign-in, sign-out, throttling, CSRF, language, and answers for signed-out callers."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from fieldapp.extensions import db
+from fieldapp.models import Role
+
+from .conftest import make_app
+from .factories import PASSWORD, make_building, make_user
+
+
+def test_login_page_renders_in_chinese_by_default(client):
+    """The UI is Simplified Chinese unless the user picks English."""
+    page = client.get("/login").get_data(as_text=True)
+    assert 'lang="zh-CN"' in page and "登录" in page
+
+
+def test_login_then_home_redirects_housekeeper_to_route_list(client):
+    user = make_user(Role.HOUSEKEEPER, buildings=[make_building()])
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert response.status_code == 303
+    assert client.get("/").headers["Location"].endswith("/route")
+
+
+@pytest.mark.parametrize("username", ["nobody-here", "EXISTING"])
+def test_wrong_password_and_unknown_user_get_the_same_message(client, username):
+    """The error never reveals whether the user exists, and keeps the typed name."""
+    make_user(username="existing")
+    response = client.post("/login", data={"username": username, "password": "wrong"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 401
+    assert "用户名或密码错误" in page
+    assert f'value="{username}"' in page
+
+
+def test_empty_login_form_is_refused_with_field_errors(client):
+    response = client.post("/login", data={"username": "", "password": ""})
+    assert response.status_code == 422
+    assert "field-error" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_repeated_failures_are_slowed_down(client, exists):
+    """After the free attempts, even the right password waits; unknown users alike."""
+    if exists:
+        make_user(username="victim")
+    for _ in range(5):
+        assert client.post("/login", data={"username": "victim",
+                                           "password": "guess"}).status_code == 401
+    response = client.post("/login", data={"username": "victim", "password": PASSWORD})
+    assert response.status_code == 429
+    assert re.search(r"\d+ 秒", response.get_data(as_text=True))
+
+
+def test_inactive_user_cannot_sign_in(client):
+    make_user(username="gone", active=False)
+    assert client.post("/login", data={"username": "gone", "password": PASSWORD}).status_code == 401
+
+
+def test_next_only_follows_local_paths(client):
+    make_user(username="hk", buildings=[make_building()])
+    response = client.post("/login?next=//evil.example/x",
+                           data={"username": "hk", "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+    client.post("/logout")
+    response = client.post("/login?next=/account", data={"username": "hk", "password": PASSWORD})
+    assert response.headers["Location"] == "/account"
+
+
+def test_signed_out_callers_get_the_right_kind_of_answer(client):
+    """People are redirected, JSON callers get 401 JSON, htmx gets HX-Redirect."""
+    assert client.get("/route").status_code == 302
+    r = client.get("/route", headers={"Accept": "application/json"})
+    assert r.status_code == 401 and r.json["error"] == "login_required"
+    r = client.get("/route", headers={"HX-Request": "true"})
+    assert r.status_code == 401 and r.headers["HX-Redirect"].startswith("/login")
+
+
+def test_logout_ends_the_session(client, login_as):
+    login_as(make_user(Role.SUPERVISOR))
+    assert client.get("/route").status_code == 200
+    assert client.post("/logout").status_code == 303
+    assert client.get("/route").status_code == 302
+
+
+def test_language_is_kept_per_user(client, login_as):
+    user = make_user(Role.SUPERVISOR)
+    login_as(user)
+    client.post("/account", data={"locale": "en"})
+    assert db.session.get(type(user), user.id).locale == "en"
+    page = client.get("/account").get_data(as_text=True)
+    assert 'lang="en"' in page and "Sign out" in page
+
+
+def test_language_switch_before_sign_in(client):
+    client.post("/language", data={"locale": "en"})
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
+
+
+def test_healthz_reports_database_status(client):
+    r = client.get("/healthz")
+    assert r.status_code == 200 and r.json == {"status": "ok", "database": "ok"}
+
+
+def test_security_headers(client):
+    r = client.get("/login")
+    assert "script-src 'self'" in r.headers["Content-Security-Policy"]
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Referrer-Policy"] == "same-origin"
+    cookie = r.headers.get("Set-Cookie", "")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+@pytest.fixture
+def csrf_client(db_url, tmp_path):
+    app = make_app(db_url, tmp_path, WTF_CSRF_ENABLED=True)
+    with app.app_context():
+        yield app.test_client()
+    from .conftest import _empty_tables
+    _empty_tables(app)
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+
+def test_login_without_csrf_token_is_refused_kindly(csrf_client):
+    """A stale or missing token re-shows the sign-in form with a message."""
+    make_user(username="hk")
+    r = csrf_client.post("/login", data={"username": "hk", "password": PASSWORD})
+    assert r.status_code == 400
+    assert "登录表单已过期" in r.get_data(as_text=True)
+
+
+def test_csrf_token_as_header_is_accepted_and_json_gets_json_error(csrf_client):
+    make_user(username="hk")
+    token = _token(csrf_client.get("/login").get_data(as_text=True))
+    r = csrf_client.post("/login", data={"username": "hk", "password": PASSWORD},
+                         headers={"X-CSRFToken": token})
+    assert r.status_code == 303
+    r = csrf_client.post("/logout", headers={"Accept": "application/json"})
+    assert r.status_code == 403 and r.json["error"] == "csrf"

@@ -1,0 +1,61 @@
+"""Configuration and CLI errors are clear messages naming the variable."""
+from __future__ import annotations
+
+import pytest
+
+from fieldapp import create_app
+from fieldapp.config import ConfigError
+
+
+def test_production_requires_secret_key(monkeypatch):
+    monkeypatch.setenv("FIELDAPP_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_demo_generates_and_keeps_a_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("FIELDAPP_ENV", "demo")
+    from fieldapp.config import Config
+    first = Config(tmp_path).SECRET_KEY
+    assert len(first) >= 32 and Config(tmp_path).SECRET_KEY == first
+
+
+def test_unknown_environment_is_refused(monkeypatch):
+    monkeypatch.setenv("FIELDAPP_ENV", "staging")
+    with pytest.raises(ConfigError, match="FIELDAPP_ENV"):
+        create_app()
+
+
+def test_postgres_urls_use_psycopg3(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u@h/db")
+    monkeypatch.setenv("SECRET_KEY", "x")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_check_db_names_the_variable_when_it_cannot_connect():
+    app = create_app({"SQLALCHEMY_DATABASE_URI":
+                      "postgresql+psycopg://nobody:secret@127.0.0.1:1/none",
+                      "SECRET_KEY": "x"})
+    result = app.test_cli_runner().invoke(args=["check-db"])
+    assert result.exit_code == 1
+    assert "DATABASE_URL=" in result.output and "secret" not in result.output
+
+
+def test_pages_answer_503_when_the_database_is_down():
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://nobody@127.0.0.1:1/none",
+                      "SECRET_KEY": "x", "TESTING": True, "WTF_CSRF_ENABLED": False})
+    r = app.test_client().get("/healthz")
+    assert r.status_code == 503 and r.json["database"] == "unavailable"
+    r = app.test_client().post("/login", data={"username": "a", "password": "b"})
+    assert r.status_code == 503 and "DATABASE_URL" in r.get_data(as_text=True)
+
+
+def test_seed_demo_refuses_in_production(monkeypatch, tmp_path):
+    monkeypatch.setenv("FIELDAPP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 1 and "production" in result.output

@@ -1,0 +1,217 @@
+"""The route list: ordering, filters, search, paging, masking, access, empty state."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from fieldapp.models import Role
+
+from .factories import TODAY, make_bill, make_building, make_community, make_payment, \
+    make_unit, make_user
+
+ROW = re.compile(r'data-unit-id="(\d+)" data-band="(\w*)"\s+data-days-overdue="(\d+)" '
+                 r'data-arrears-fen="(\d+)"')
+
+
+def rows(response) -> list[tuple[int, str, int, int]]:
+    return [(int(u), b, int(d), int(a)) for u, b, d, a in
+            ROW.findall(response.get_data(as_text=True))]
+
+
+def overdue(unit, days: int, amount_fen: int):
+    return make_bill(unit, amount_fen, TODAY - timedelta(days=days))
+
+
+@pytest.fixture
+def patch():
+    """A housekeeper with two buildings, and a neighbour's building they must not see."""
+    community = make_community()
+    b1 = make_building(community, lat=31.2300, lon=121.4700)
+    b2 = make_building(community, lat=31.2400, lon=121.4800)
+    other = make_building(community)
+    hk = make_user(Role.HOUSEKEEPER, buildings=[b1, b2])
+    return hk, b1, b2, other
+
+
+def test_default_order_is_most_severe_band_then_largest_arrears(client, login_as, patch):
+    hk, b1, b2, _ = patch
+    legal = overdue(make_unit(b1), 200, 5_000).unit_id
+    demand_big = overdue(make_unit(b2), 90, 90_000).unit_id
+    demand_small = overdue(make_unit(b1), 150, 10_000).unit_id
+    reminder = overdue(make_unit(b2), 3, 99_000).unit_id
+    make_bill(make_unit(b1), 50_000, TODAY + timedelta(days=5))  # not yet due: not listed
+    login_as(hk)
+    listed = rows(client.get("/route"))
+    assert [r[0] for r in listed] == [legal, demand_big, demand_small, reminder]
+    assert [r[1] for r in listed] == ["legal", "demand", "demand", "reminder"]
+    assert listed[0][2:] == (200, 5_000)
+
+
+def test_paid_units_leave_the_list(client, login_as, patch):
+    hk, b1, *_ = patch
+    unit = make_unit(b1)
+    overdue(unit, 40, 10_000)
+    login_as(hk)
+    assert len(rows(client.get("/route"))) == 1
+    make_payment(unit, 10_000, TODAY)
+    assert rows(client.get("/route")) == []
+
+
+def test_walking_order_is_building_then_floor(client, login_as, patch):
+    hk, b1, b2, _ = patch
+    u_b2_f1 = overdue(make_unit(b2, floor=1), 200, 1).unit_id
+    u_b1_f9 = overdue(make_unit(b1, floor=9), 5, 1).unit_id
+    u_b1_f2 = overdue(make_unit(b1, floor=2), 50, 1).unit_id
+    login_as(hk)
+    assert [r[0] for r in rows(client.get("/route?sort=walk"))] == [u_b1_f2, u_b1_f9, u_b2_f1]
+
+
+def test_distance_order_uses_the_phone_position(client, login_as, patch):
+    """Nearest building first; buildings without coordinates last."""
+    hk, b1, b2, _ = patch
+    far = overdue(make_unit(b1), 10, 1).unit_id
+    near = overdue(make_unit(b2), 10, 1).unit_id
+    nowhere_building = make_building(b1.community, lat=None, lon=None)
+    hk_buildings = [b1, b2, nowhere_building]
+    hk2 = make_user(Role.HOUSEKEEPER, buildings=hk_buildings)
+    nowhere = overdue(make_unit(nowhere_building), 10, 1).unit_id
+    login_as(hk2)
+    page = client.get("/route?sort=distance&lat=31.2401&lon=121.4801")
+    assert [r[0] for r in rows(page)] == [near, far, nowhere]
+    assert re.search(r"\d+ (m|米)", page.get_data(as_text=True))
+
+
+def test_distance_without_position_falls_back_to_walking_order(client, login_as, patch):
+    hk, b1, b2, _ = patch
+    a = overdue(make_unit(b2), 10, 1).unit_id
+    b = overdue(make_unit(b1), 10, 1).unit_id
+    login_as(hk)
+    page = client.get("/route?sort=distance")
+    assert [r[0] for r in rows(page)] == [b, a]
+    assert "notice" in page.get_data(as_text=True)
+
+
+def test_band_chips_count_units_and_filter(client, login_as, patch):
+    hk, b1, b2, _ = patch
+    overdue(make_unit(b1), 40, 10_000)
+    overdue(make_unit(b2), 45, 2_550)
+    overdue(make_unit(b2), 400, 7_000)
+    login_as(hk)
+    page = client.get("/route").get_data(as_text=True)
+    chip = re.search(r'data-band="visit"\s+href="[^"]*"[^>]*>(.*?)</a>', page, re.S).group(1)
+    assert "2" in chip and "125.50" in chip
+    assert {r[1] for r in rows(client.get("/route?band=visit"))} == {"visit"}
+    assert len(rows(client.get("/route?band=legal"))) == 1
+
+
+def test_building_filter_and_search(client, login_as, patch):
+    hk, b1, b2, _ = patch
+    zhang = overdue(make_unit(b1, owner="张伟", number="0801"), 40, 1).unit_id
+    li = overdue(make_unit(b2, owner="李娜", number="1203"), 40, 1).unit_id
+    login_as(hk)
+    assert [r[0] for r in rows(client.get(f"/route?building={b2.id}"))] == [li]
+    assert [r[0] for r in rows(client.get("/route?q=张"))] == [zhang]
+    assert [r[0] for r in rows(client.get("/route?q=1203"))] == [li]
+    assert [r[0] for r in rows(client.get(f"/route?q={b1.name}-0801"))] == [zhang]
+    page = client.get("/route?q=欧阳").get_data(as_text=True)
+    assert rows_empty(page) and 'href="/route"' in page
+
+
+def rows_empty(page: str) -> bool:
+    return not ROW.search(page)
+
+
+def test_building_outside_the_patch_is_refused(client, login_as, patch):
+    hk, _, _, other = patch
+    login_as(hk)
+    assert client.get(f"/route?building={other.id}").status_code == 404
+
+
+def test_list_pages_by_30_with_htmx_and_plain_links(client, login_as, patch):
+    hk, b1, *_ = patch
+    for i in range(65):
+        overdue(make_unit(b1, floor=i % 18 + 1), 20 + i, 1_000 + i)
+    login_as(hk)
+    first = client.get("/route")
+    assert len(rows(first)) == 30
+    html = first.get_data(as_text=True)
+    assert 'hx-trigger="revealed"' in html and 'href="/route?page=2"' in html
+    second = client.get("/route?page=2", headers={"HX-Request": "true"})
+    assert "<html" not in second.get_data(as_text=True) and len(rows(second)) == 30
+    third_full = client.get("/route?page=3")
+    assert "<html" in third_full.get_data(as_text=True) and len(rows(third_full)) == 5
+    assert "page=4" not in third_full.get_data(as_text=True)
+    all_ids = [r[0] for p in (first, second, third_full) for r in rows(p)]
+    assert len(set(all_ids)) == 65
+    assert second.headers["Vary"].startswith("HX-Request")
+
+
+@pytest.mark.parametrize("headers,fragment", [
+    ({"HX-Request": "true"}, True),
+    ({"HX-Request": "true", "HX-Request-Type": "partial"}, True),
+    ({"HX-Request": "true", "HX-Boosted": "true"}, False),
+    ({"HX-Request": "true", "HX-History-Restore-Request": "true"}, False),
+    ({"HX-History-Restore-Request": "true", "HX-Request-Type": "full"}, False),
+    ({}, False),
+])
+def test_fragment_only_for_targeted_htmx_requests(client, login_as, patch, headers, fragment):
+    """Boosted navigation and history restores get the whole page (OFFLINE.md §1.1)."""
+    hk, b1, *_ = patch
+    overdue(make_unit(b1), 40, 1)
+    login_as(hk)
+    html = client.get("/route?q=", headers=headers).get_data(as_text=True)
+    assert ("<html" not in html) is fragment
+    assert "data-unit-id" in html
+
+
+def test_phone_is_masked_in_the_list(client, login_as, patch):
+    hk, b1, *_ = patch
+    overdue(make_unit(b1, owner="王芳", phone="13987654321"), 40, 1)
+    login_as(hk)
+    html = client.get("/route").get_data(as_text=True)
+    assert "139****4321" in html and "13987654321" not in html
+
+
+def test_only_the_patch_is_listed(client, login_as, patch):
+    hk, b1, _, other = patch
+    mine = overdue(make_unit(b1), 40, 1).unit_id
+    overdue(make_unit(other), 400, 99_999)
+    login_as(hk)
+    assert [r[0] for r in rows(client.get("/route"))] == [mine]
+
+
+def test_supervisor_sees_every_patch_and_can_filter_by_housekeeper(client, login_as, patch):
+    hk, b1, _, other = patch
+    mine = overdue(make_unit(b1), 40, 1).unit_id
+    theirs = overdue(make_unit(other), 40, 1).unit_id
+    login_as(make_user(Role.SUPERVISOR))
+    assert {r[0] for r in rows(client.get("/route"))} == {mine, theirs}
+    assert [r[0] for r in rows(client.get(f"/route?hk={hk.id}"))] == [mine]
+
+
+def test_empty_patch_says_so_kindly(client, login_as, patch):
+    hk, *_ = patch
+    login_as(hk)
+    html = client.get("/route").get_data(as_text=True)
+    assert "empty-state" in html and not ROW.search(html)
+
+
+def test_engineer_has_no_route_list(client, login_as):
+    login_as(make_user(Role.ENGINEER))
+    assert client.get("/route").status_code == 403
+
+
+def test_community_bands_are_data(client, login_as):
+    """A community with 30/90/180 bands lists its units with its own band keys."""
+    community = make_community(bands=[
+        {"key": "d1", "min_days": 1, "stage": "reminder"},
+        {"key": "d31", "min_days": 31, "stage": "visit"},
+        {"key": "d91", "min_days": 91, "stage": "demand"},
+        {"key": "d181", "min_days": 181, "stage": "legal"}])
+    b = make_building(community)
+    overdue(make_unit(b), 45, 1)
+    overdue(make_unit(b), 120, 1)
+    login_as(make_user(Role.HOUSEKEEPER, buildings=[b]))
+    assert [r[1] for r in rows(client.get("/route"))] == ["d91", "d31"]

@@ -1,0 +1,87 @@
+"""The unit card: bills, late fee and how it is computed, next step, contacts, access."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from fieldapp.extensions import db
+from fieldapp.models import Contact, ContactKind, Role
+
+from .factories import TODAY, make_bill, make_building, make_payment, make_unit, make_user
+
+
+@pytest.fixture
+def unit_in_patch():
+    building = make_building(name="3栋")
+    unit = make_unit(building, number="1203", owner="陈静", phone="13611112222")
+    db.session.add(Contact(unit=unit, kind=ContactKind.TENANT, name="赵磊", surname="赵",
+                           phone="15833334444"))
+    db.session.commit()
+    hk = make_user(Role.HOUSEKEEPER, buildings=[building])
+    return hk, unit
+
+
+def test_card_shows_bills_late_fee_and_next_step(client, login_as, unit_in_patch):
+    hk, unit = unit_in_patch
+    old = make_bill(unit, 100_000, TODAY - timedelta(days=45))
+    make_payment(unit, 25_000, TODAY - timedelta(days=20), bill=old)
+    make_bill(unit, 30_000, TODAY + timedelta(days=10))
+    login_as(hk)
+    html = client.get(f"/units/{unit.id}").get_data(as_text=True)
+    assert "3栋-1203" in html
+    assert "750.00" in html  # outstanding on the overdue bill, and the total
+    assert "250.00" in html  # paid
+    assert "300.00" in html  # the bill not yet due is listed, marked as such
+    # 750.00 yuan x 0.03 % x 30 days beyond 15 days of grace = 6.75 yuan
+    assert "¥6.75" in html and "0.03%" in html
+    assert "next-step" in html
+
+
+def test_full_numbers_with_tap_to_call_for_the_assigned_housekeeper(client, login_as,
+                                                                   unit_in_patch):
+    hk, unit = unit_in_patch
+    login_as(hk)
+    html = client.get(f"/units/{unit.id}").get_data(as_text=True)
+    assert 'href="tel:13611112222"' in html and 'href="tel:15833334444"' in html
+
+
+def test_supervisor_sees_full_numbers_too(client, login_as, unit_in_patch):
+    _, unit = unit_in_patch
+    login_as(make_user(Role.SUPERVISOR))
+    assert 'href="tel:13611112222"' in client.get(f"/units/{unit.id}").get_data(as_text=True)
+
+
+def test_map_link_uses_the_building_coordinates(client, login_as, unit_in_patch):
+    hk, unit = unit_in_patch
+    login_as(hk)
+    assert 'href="geo:31.2304,121.4737' in client.get(f"/units/{unit.id}").get_data(as_text=True)
+
+
+def test_housekeeper_gets_404_outside_the_patch(client, login_as, unit_in_patch):
+    _, unit = unit_in_patch
+    login_as(make_user(Role.HOUSEKEEPER, buildings=[make_building()]))
+    response = client.get(f"/units/{unit.id}")
+    assert response.status_code == 404
+    assert "13611112222" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role,status", [(Role.ENGINEER, 403), (Role.ADMIN, 200)])
+def test_card_access_by_role(client, login_as, unit_in_patch, role, status):
+    _, unit = unit_in_patch
+    login_as(make_user(role))
+    assert client.get(f"/units/{unit.id}").status_code == status
+
+
+def test_unknown_unit_is_404_as_json_too(client, login_as, unit_in_patch):
+    hk, _ = unit_in_patch
+    login_as(hk)
+    r = client.get("/units/999999", headers={"Accept": "application/json"})
+    assert r.status_code == 404 and r.json["error"] == "not_found"
+
+
+def test_card_of_a_unit_without_arrears(client, login_as, unit_in_patch):
+    hk, unit = unit_in_patch
+    login_as(hk)
+    html = client.get(f"/units/{unit.id}").get_data(as_text=True)
+    assert "next-step" not in html and "¥0.00" in html
