@@ -1,0 +1,191 @@
+"""Route list and unit card server time against DESIGN.md §7.
+
+Builds (or reuses) SQLite databases of 120,000 and 12,000 units with the demo
+generator, gives one housekeeper a patch holding 1,200 overdue units, and times
+in-process requests through Flask's test client. The floor is the same page's
+queries run with raw sqlite3 and its rows rendered with a bare Jinja template.
+
+    .venv/bin/python bench/route_list.py [--units 120000] [--small 12000] [--requests 300]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import jinja2
+from sqlalchemy import func, select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fieldapp import create_app  # noqa: E402
+from fieldapp.extensions import db  # noqa: E402
+from fieldapp.models import Assignment, Building, Role, Unit, User  # noqa: E402
+
+TODAY = date(2026, 11, 22)
+DATA = ROOT / "bench" / ".data"
+PATCH_OVERDUE = 1200
+USERNAME = "bench-housekeeper"
+PASSWORD = "bench-password-1"
+
+
+def build(units: int):
+    """An app on a seeded database with a 1,200-overdue-unit patch (kept between runs)."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"route-{units}.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench",
+                      "FIXED_TODAY": TODAY, "WTF_CSRF_ENABLED": False})
+    with app.app_context():
+        if not path.exists() or not db.session.scalar(select(func.count()).select_from(User)
+                                                       .where(User.username == USERNAME)):
+            path.unlink(missing_ok=True)
+            db.create_all()
+            from fieldapp.demo import seed_demo
+            started = time.perf_counter()
+            seed_demo(db.session, units=units, seed=1, today=TODAY, echo=lambda *a: None)
+            db.session.commit()
+            print(f"  seeded {units:,} units in {time.perf_counter() - started:.1f} s")
+            _make_patch()
+    return app, path
+
+
+def _make_patch() -> None:
+    overdue = (select(Unit.building_id, func.count()).where(Unit.arrears_fen > 0,
+               Unit.oldest_unpaid_due < TODAY).group_by(Unit.building_id)
+               .order_by(Unit.building_id))
+    user = User(username=USERNAME, display_name="Bench", role=Role.HOUSEKEEPER)
+    user.set_password(PASSWORD)
+    total = 0
+    for building_id, n in db.session.execute(overdue):
+        if total >= PATCH_OVERDUE:
+            break
+        user.assignments.append(Assignment(building_id=building_id))
+        total += n
+    db.session.add(user)
+    db.session.commit()
+
+
+def timed(fn, n: int) -> float:
+    """Median milliseconds over n calls, after a short warm-up."""
+    for _ in range(10):
+        fn()
+    samples = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples)
+
+
+ROW_TEMPLATE = jinja2.Environment(autoescape=True).from_string("""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>route</title>
+<link rel="stylesheet" href="/static/app.css"></head><body><main>
+<ul class="band-chips">{% for key, n, total in counts %}<li><a class="chip" data-band="{{ key }}"
+ href="/route?band={{ key }}">{{ key }} {{ n }} ¥{{ '%.2f'|format(total / 100) }}</a></li>{% endfor %}</ul>
+<ol class="route-rows">{% for r in rows %}
+<li class="route-row" data-unit-id="{{ r[0] }}" data-band="{{ r[9] }}" data-days-overdue="{{ r[8] }}"
+ data-arrears-fen="{{ r[4] }}"><a class="row-link" href="/units/{{ r[0] }}">
+<span class="row-unit">{{ r[7] }}-{{ r[1] }}</span><span class="row-amount">¥{{ '%.2f'|format(r[4] / 100) }}</span>
+<span class="row-meta">{{ r[8] }} days · late fee ¥{{ '%.2f'|format(r[10] / 100) }} · {{ r[11] }} {{ r[12][:3] }}****{{ r[12][-4:] }}</span></a></li>
+{% endfor %}<li class="more"><a href="/route?page=2">more</a></li></ol></main></body></html>""")
+
+BANDS = [("legal", 181), ("demand", 61), ("visit", 31), ("contact", 16), ("reminder", 1)]
+
+
+def floor_page(conn: sqlite3.Connection, building_ids: list[int]) -> str:
+    """The route list's first page with raw sqlite3 and Jinja: the same queries."""
+    marks = ",".join("?" * len(building_ids))
+    cut = [(k, date.fromordinal(TODAY.toordinal() - d).isoformat()) for k, d in BANDS]
+    band_sql = "CASE " + " ".join(f"WHEN u.oldest_unpaid_due <= '{c}' THEN '{k}'"
+                                  for k, c in cut) + " ELSE '' END"
+    rank_sql = "CASE " + " ".join(f"WHEN u.oldest_unpaid_due <= '{c}' THEN {5 - i}"
+                                  for i, (k, c) in enumerate(cut)) + " ELSE 0 END"
+    where = (f"u.arrears_fen > 0 AND u.oldest_unpaid_due < ? AND u.building_id IN ({marks})")
+    args = [TODAY.isoformat(), *building_ids]
+    counts = conn.execute(f"SELECT {band_sql} AS band, count(*), sum(u.arrears_fen) FROM unit u "
+                          f"WHERE {where} GROUP BY band", args).fetchall()
+    ids = [r[0] for r in conn.execute(
+        f"SELECT u.id FROM unit u WHERE {where} ORDER BY {rank_sql} DESC, u.arrears_fen DESC, "
+        f"u.id LIMIT 31", args)][:30]
+    idm = ",".join("?" * len(ids))
+    units = {r[0]: r for r in conn.execute(
+        f"SELECT u.id, u.number, u.floor, u.building_id, u.arrears_fen, u.oldest_unpaid_due, "
+        f"u.late_fee_waived, b.name FROM unit u JOIN building b ON b.id = u.building_id "
+        f"WHERE u.id IN ({idm})", ids)}
+    owners = {r[0]: r[1:] for r in conn.execute(
+        f"SELECT unit_id, surname, phone FROM contact WHERE unit_id IN ({idm}) "
+        f"AND kind IN ('owner', 'finance') ORDER BY id DESC", ids)}
+    fees: dict[int, int] = {}
+    for unit_id, amount, paid, due in conn.execute(
+            f"SELECT unit_id, amount_fen, paid_fen, due_date FROM bill WHERE unit_id IN ({idm}) "
+            f"AND paid_fen < amount_fen AND due_date < ?", [*ids, TODAY.isoformat()]):
+        days = (TODAY - date.fromisoformat(due)).days - 15
+        if days > 0:
+            fees[unit_id] = fees.get(unit_id, 0) + round((amount - paid) * 300 * days / 1e6)
+    rows = []
+    for i in ids:
+        u = units[i]
+        days = (TODAY - date.fromisoformat(u[5])).days
+        band = next(k for k, d in BANDS if days >= d)
+        rows.append((*u, days, band, fees.get(i, 0), *owners.get(i, ("", ""))))
+    return ROW_TEMPLATE.render(rows=rows, counts=counts)
+
+
+def measure(units: int, n: int) -> dict[str, float]:
+    app, path = build(units)
+    client = app.test_client()
+    r = client.post("/login", data={"username": USERNAME, "password": PASSWORD})
+    assert r.status_code == 303, r.status_code
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == USERNAME))
+        building_ids = user.building_ids()
+        unit_ids = list(db.session.scalars(select(Unit.id).where(
+            Unit.building_id.in_(building_ids), Unit.arrears_fen > 0)))
+        db.session.remove()
+    first = client.get("/route")
+    assert first.status_code == 200 and first.data.count(b"data-unit-id") == 30
+    rnd = random.Random(1)
+    conn = sqlite3.connect(path)
+    result = {
+        "route": timed(lambda: client.get("/route"), n),
+        "card": timed(lambda: client.get(f"/units/{rnd.choice(unit_ids)}"), n),
+        "floor": timed(lambda: floor_page(conn, building_ids), n),
+        "overdue": len(unit_ids),
+        "html_kb": len(first.data) / 1024,
+    }
+    conn.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=120_000)
+    parser.add_argument("--small", type=int, default=12_000)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    print(f"Route list bench: patch of ~{PATCH_OVERDUE:,} overdue units, median of "
+          f"{args.requests} in-process requests")
+    big = measure(args.units, args.requests)
+    small = measure(args.small, args.requests)
+    print(f"\n{'what':<46}{'measured':>12}   target")
+    print(f"{'overdue units in the patch (large db)':<46}{big['overdue']:>12,}   ~1,200")
+    print(f"{'route list page 1, ' + format(args.units, ',') + ' units':<46}"
+          f"{big['route']:>9.2f} ms   <= 10 ms")
+    print(f"{'raw sqlite3 + Jinja floor, same page':<46}{big['floor']:>9.2f} ms")
+    print(f"{'ratio app / floor':<46}{big['route'] / big['floor']:>11.2f}x   <= 2x")
+    print(f"{'route list page 1, ' + format(args.small, ',') + ' units':<46}"
+          f"{small['route']:>9.2f} ms")
+    print(f"{'growth ' + format(args.small, ',') + ' -> ' + format(args.units, ',') + ' units':<46}"
+          f"{big['route'] / small['route']:>11.2f}x   <= 1.3x")
+    print(f"{'unit card, ' + format(args.units, ',') + ' units':<46}{big['card']:>9.2f} ms")
+    print(f"{'route list page 1 HTML':<46}{big['html_kb']:>9.1f} KB")
+
+
+if __name__ == "__main__":
+    main()

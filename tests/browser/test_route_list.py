@@ -1,0 +1,63 @@
+"""A housekeeper's day on a phone: scroll the route list, filter by band, open a unit."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import check_accessibility, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_scroll_filter_and_open_a_unit(page):
+    sign_in(page, "housekeeper1")
+    rows = page.locator(".route-row")
+    expect(rows).to_have_count(30)
+    check_accessibility(page, "route-list-top")
+
+    # Scrolling to the end reveals the sentinel and htmx appends the next page.
+    page.locator("li.more").scroll_into_view_if_needed()
+    expect(rows).to_have_count(60)
+    bands_in_order = rows.evaluate_all("els => els.map(e => e.dataset.band)")
+    severity = ["legal", "demand", "visit", "contact", "reminder"]
+    ranks = [severity.index(b) for b in bands_in_order]
+    assert ranks == sorted(ranks), "most severe band first"
+
+    chip = page.locator('.chip[data-band="visit"]')
+    chip.click()
+    expect(page).to_have_url(re.compile(r"band=visit"))
+    expect(page.locator('.chip[data-band="visit"][aria-current="true"]')).to_be_visible()
+    bands = rows.evaluate_all("els => els.map(e => e.dataset.band)")
+    assert bands and set(bands) == {"visit"}
+    arrears = rows.evaluate_all("els => els.map(e => +e.dataset.arrearsFen)")
+    assert arrears == sorted(arrears, reverse=True)
+
+    label = rows.first.locator(".row-unit").inner_text()
+    rows.first.click()
+    expect(page.locator("h1")).to_have_text(label)
+    expect(page.locator(".big-amount")).to_be_visible()
+    expect(page.locator('a[href^="tel:"]').first).to_be_visible()
+    check_accessibility(page, "unit-card")
+
+
+def test_active_search_narrows_the_list(page):
+    sign_in(page, "housekeeper1")
+    first_label = page.locator(".route-row .row-unit").first.inner_text()
+    number = first_label.rsplit("-", 1)[1]
+    page.fill("#q", number)
+    expect(page).to_have_url(re.compile(r"q=" + number))
+    labels = page.locator(".route-row .row-unit").all_inner_texts()
+    assert labels and all(number in text for text in labels)
+
+
+def test_english_route_list(page):
+    sign_in(page, "housekeeper2")
+    page.goto("/account")
+    page.check("input[value=en]")
+    page.click("form.form button[type=submit]")
+    page.goto("/route")
+    expect(page.locator("h1")).to_have_text("Route list")
+    check_accessibility(page, "route-list-en")
+    page.goto("/account")
+    page.check("input[value=zh_CN]")
+    page.click("form.form button[type=submit]")
