@@ -34,10 +34,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     htmx_ext.init_app(app)
 
     from . import auth, errors, main
-    from . import route, units
-    for module in (auth, main, route, units):
+    from . import route, units, visits
+    for module in (auth, main, route, units, visits):
         app.register_blueprint(module.bp)
     errors.init_app(app)
+    from .storage import init_app as init_storage
+    init_storage(app)
     from .cli import init_app as init_cli
     init_cli(app)
     from .templating import init_app as init_templating

@@ -64,6 +64,9 @@ class Config:
         self.BABEL_DEFAULT_TIMEZONE = self.FIELDAPP_TZ
         self.LANGUAGES = ("zh_CN", "en")
         self.ROUTE_PAGE_SIZE = 30
+        self.MAX_PHOTOS_PER_VISIT = 8
+        self.MAX_PHOTO_BYTES = 15 * 1024 * 1024
+        self.MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # a visit with its photos
         self.LOGIN_FREE_ATTEMPTS = 5
         self.SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a version
 

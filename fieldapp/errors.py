@@ -11,6 +11,10 @@ from .extensions import db, login_manager
 from .htmx import hx_redirect, wants_json
 
 
+CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests"}
+
+
 def _error(status: int, code: str, message: str):
     if wants_json():
         return jsonify(error=code, message=message), status
@@ -57,9 +61,9 @@ def init_app(app: Flask) -> None:
             403: _("You do not have access to this page."),
             404: _("This page does not exist, or it is not in your patch."),
             405: _("This action is not allowed here."),
-            413: _("The upload is too large."),
+            413: _("The upload is too large. Send fewer photos at a time."),
         }
-        return _error(e.code or 500, (e.name or "error").lower().replace(" ", "_"),
+        return _error(e.code or 500, CODES.get(e.code, "error"),
                       messages.get(e.code, e.description or e.name))
 
     @app.errorhandler(Exception)

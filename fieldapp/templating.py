@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale, lazy_gettext as _l
 from flask_login import current_user
 
+from .clock import company_tz
 from .config import ROOT
 from .domain.money import format_yuan, mask_phone
 from .domain.stages import next_step, stage_label
@@ -59,9 +61,31 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def local_date(moment) -> str:
+    """A stored UTC time as the company's calendar day, MM-DD."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(company_tz()).strftime("%m-%d")
+
+
+def local_time(moment) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(company_tz()).strftime("%Y-%m-%d %H:%M")
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with, get_locale=get_locale,
+    app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
+                                 get_locale=get_locale, timedelta=timedelta,
                                  stage_label=stage_label, next_step=next_step)
+    from .visits.choices import label as visit_label
+    app.jinja_env.globals["visit_label"] = visit_label
+    app.jinja_env.filters["local_date"] = local_date
+    app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["yuan"] = format_yuan
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.trim_blocks = True

@@ -1,21 +1,12 @@
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
+from ..urls import safe_next
 from . import bp
 from .forms import LANGUAGES, LanguageForm, LoginForm
 from .services import authenticate
-
-
-def _safe_next(target: str | None) -> str:
-    # Only local paths: an open redirect would let a phishing link borrow our login page.
-    if target and urlsplit(target).netloc == "" and target.startswith("/") \
-            and not target.startswith("//"):
-        return target
-    return url_for("main.home")
 
 
 def login_page(form: LoginForm | None = None, error: str | None = None):
@@ -40,7 +31,7 @@ def login():
         return login_page(form, _("Wrong username or password.")), 401
     session.clear()  # new session id at sign-in (session fixation)
     login_user(result.user, remember=True)
-    return redirect(_safe_next(request.args.get("next")), code=303)
+    return redirect(safe_next(request.args.get("next")), code=303)
 
 
 @bp.post("/logout")

@@ -6,7 +6,7 @@ day without new data). Each community may have its own bands."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from geopy.distance import geodesic
 from sqlalchemy import and_, case, func, literal, or_, select
@@ -16,7 +16,7 @@ from ..domain.arrears import Band, aging_band, bands_from_policy, days_overdue, 
 from ..domain.stages import stage_rank
 from ..models import Bill, Building, Contact, ContactKind, Policy, Unit
 
-SORTS = ("band", "walk", "distance")
+SORTS = ("band", "walk", "distance", "promise")
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class RouteRow:
     owner_surname: str = ""
     owner_phone: str = ""
     distance_m: float | None = None
+    last_visit_at: datetime | None = None
+    last_visit_outcome: str | None = None
+    next_promise_date: date | None = None
     badges: list[str] = field(default_factory=list)
 
 
@@ -154,6 +157,10 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
         dist_rank = case({bid: i for i, bid in enumerate(ranked)}, value=Unit.building_id,
                          else_=len(ranked)) if ranked else literal(0)
         q = q.order_by(dist_rank, Unit.floor, Unit.number, Unit.id)
+    elif filters.sort == "promise":
+        # Units with a promise first, soonest date first; the rest by severity.
+        q = q.order_by(Unit.next_promise_date.is_(None), Unit.next_promise_date,
+                       rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id)
     elif filters.sort in ("walk", "distance"):
         q = q.order_by(Unit.building_id, Unit.floor, Unit.number, Unit.id)
     else:
@@ -173,7 +180,8 @@ def _load_rows(session: Session, ids: list[int], today: date, policies: dict[int
         return []
     units = session.execute(
         select(Unit.id, Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
-               Unit.oldest_unpaid_due, Unit.late_fee_waived, Building.name,
+               Unit.oldest_unpaid_due, Unit.late_fee_waived, Unit.last_visit_at,
+               Unit.last_visit_outcome, Unit.next_promise_date, Building.name,
                Building.community_id)
         .join(Building, Building.id == Unit.building_id).where(Unit.id.in_(ids))
     ).all()
@@ -203,7 +211,11 @@ def _load_rows(session: Session, ids: list[int], today: date, policies: dict[int
                        band=aging_band(days, bands[u.community_id]),
                        late_fee_fen=fee.fee_fen, late_fee_waived=u.late_fee_waived,
                        owner_surname=surname, owner_phone=phone,
-                       distance_m=distances.get(u.building_id))
+                       distance_m=distances.get(u.building_id),
+                       last_visit_at=u.last_visit_at, last_visit_outcome=u.last_visit_outcome,
+                       next_promise_date=u.next_promise_date)
+        if u.next_promise_date is not None:
+            row.badges.append("promise_due" if u.next_promise_date <= today else "promise")
         if u.late_fee_waived:
             row.badges.append("waived")
         by_id[u.id] = row

@@ -1,9 +1,10 @@
-from flask import render_template
+from flask import render_template, request
 from flask_login import current_user, login_required
 
 from ..access import SEES_UNITS, can_see_phone_numbers, get_unit_or_404, role_required
 from ..clock import today
 from ..extensions import db
+from ..urls import safe_next
 from . import bp
 from .services import unit_card
 
@@ -19,4 +20,5 @@ def require_unit_access():
 def card(unit_id: int):
     unit = get_unit_or_404(unit_id, current_user)
     return render_template("units/card.html", card=unit_card(db.session, unit, today()),
-                           show_phones=can_see_phone_numbers(current_user, unit))
+                           show_phones=can_see_phone_numbers(current_user, unit),
+                           next_url=safe_next(request.args.get("next"), "route.index"))

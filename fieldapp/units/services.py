@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..domain.arrears import Arrears, Band, LateFee, aging_band, arrears_of, bands_from_policy, \
     days_overdue, is_overdue, late_fee
-from ..models import Bill, Policy, Unit
+from ..models import Bill, Policy, Unit, Visit, VisitPhoto
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class UnitCard:
     days_overdue: int
     band: Band | None
     fee: LateFee
+    visits: list[Visit]
 
 
 def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
@@ -45,4 +46,15 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
                    grace_days=policy.late_fee_grace_days, daily_ppm=policy.late_fee_daily_ppm,
                    waived=unit.late_fee_waived)
     return UnitCard(unit, policy, lines, arrears, days,
-                    aging_band(days, bands_from_policy(policy.bands)), fee)
+                    aging_band(days, bands_from_policy(policy.bands)), fee,
+                    timeline(session, unit.id))
+
+
+def timeline(session: Session, unit_id: int, limit: int = 50) -> list[Visit]:
+    """The unit's latest visits, newest first, with what each one carries."""
+    return list(session.scalars(
+        select(Visit).where(Visit.unit_id == unit_id)
+        .options(selectinload(Visit.user), selectinload(Visit.promise),
+                 selectinload(Visit.field_payment),
+                 selectinload(Visit.photos).selectinload(VisitPhoto.photo))
+        .order_by(Visit.created_at.desc(), Visit.id.desc()).limit(limit)))

@@ -1,0 +1,157 @@
+"""Recording a visit: photos through the pipeline, one row per client_uuid, the unit's
+summary updated in the same transaction."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timezone, tzinfo
+
+from flask_babel import lazy_gettext as _l
+from geopy.distance import geodesic
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain.visits import VisitData
+from ..models import (FieldPayment, Outcome, Photo, Policy, Promise, PromiseStatus, Unit,
+                      User, Visit, VisitPhoto, record_audit)
+from ..photos import PhotoLimits, PhotoRejected, process, sha256_of
+from ..storage import Storage, photo_keys
+
+PHOTO_MESSAGES = {
+    "empty": _l("%(file)s is empty."),
+    "too_large": _l("%(file)s is too large (at most %(mb)s MB per photo)."),
+    "too_many_pixels": _l("%(file)s has too many pixels to be a phone photo."),
+    "not_an_image": _l("%(file)s is not a photo (JPEG, PNG, WebP or HEIC)."),
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    data: bytes
+    client_meta: dict
+
+
+class ClientUuidReused(Exception):
+    """Same client_uuid, different visit: never merge two visits into one."""
+
+
+class PhotoErrors(Exception):
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def photo_error_message(e: PhotoRejected, limits: PhotoLimits) -> str:
+    return str(PHOTO_MESSAGES[e.reason] % {"file": e.filename,
+                                           "mb": limits.max_bytes // (1024 * 1024)})
+
+
+def payload_sha256(unit_id: int, data: VisitData, photo_shas: list[str]) -> str:
+    """What makes two submissions the same visit: every field and every photo."""
+    fields = {k: v for k, v in asdict(data).items() if k not in ("errors", "device_time")}
+    body = json.dumps({"unit": unit_id, "fields": fields, "photos": sorted(photo_shas)},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def find_repeat(session: Session, unit: Unit, user: User, data: VisitData,
+                uploads: list[Upload]) -> Visit | None:
+    """The stored visit if this exact submission was already taken."""
+    visit = session.scalar(select(Visit).where(Visit.client_uuid == data.client_uuid))
+    if visit is None:
+        return None
+    digest = payload_sha256(unit.id, data, [sha256_of(u.data) for u in uploads])
+    if visit.user_id != user.id or visit.unit_id != unit.id or visit.payload_sha256 != digest:
+        raise ClientUuidReused(data.client_uuid)
+    return visit
+
+
+def _store_photos(session: Session, store: Storage, uploads: list[Upload], user: User,
+                  tz: tzinfo, limits: PhotoLimits) -> list[tuple[Photo, dict]]:
+    processed, problems = [], []
+    for upload in uploads:
+        try:
+            processed.append((process(upload.data, upload.filename, tz=tz, limits=limits),
+                              upload.client_meta))
+        except PhotoRejected as e:
+            problems.append(photo_error_message(e, limits))
+    if problems:
+        raise PhotoErrors(problems)
+    result = []
+    for p, meta in processed:
+        keys = photo_keys(p.sha256)
+        store.put(keys["original"], p.original)
+        store.put(keys["display"], p.display)
+        store.put(keys["thumb"], p.thumb)
+        photo = session.scalar(select(Photo).where(Photo.sha256 == p.sha256))
+        if photo is None:
+            photo = Photo(sha256=p.sha256, format=p.format, size_bytes=p.size_bytes,
+                          width=p.width, height=p.height, taken_at=p.taken_at,
+                          exif_lat=p.exif_lat, exif_lon=p.exif_lon, uploaded_by=user.id)
+            try:
+                with session.begin_nested():
+                    session.add(photo)
+            except IntegrityError:  # the same photo arrived concurrently
+                photo = session.scalar(select(Photo).where(Photo.sha256 == p.sha256))
+        result.append((photo, meta))
+    return result
+
+
+def record_visit(session: Session, store: Storage, unit: Unit, user: User, data: VisitData,
+                 uploads: list[Upload], *, today: date, tz: tzinfo,
+                 limits: PhotoLimits = PhotoLimits()) -> tuple[Visit, bool]:
+    """Store the visit once. Returns (visit, created); a repeat returns the first one."""
+    repeat = find_repeat(session, unit, user, data, uploads)
+    if repeat is not None:
+        return repeat, False
+    photos = _store_photos(session, store, uploads, user, tz, limits)
+    policy = session.scalar(select(Policy).where(
+        Policy.community_id == unit.building.community_id))
+    visit = Visit(client_uuid=data.client_uuid, unit_id=unit.id, user_id=user.id,
+                  payload_sha256=payload_sha256(unit.id, data, [p.sha256 for p, _ in photos]),
+                  created_at=datetime.now(timezone.utc), device_time=data.device_time,
+                  outcome=data.outcome, reason=data.reason,
+                  service_category=data.service_category, reason_detail=data.reason_detail,
+                  notice_type=data.notice_type, delivery=data.delivery, notes=data.notes,
+                  lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m,
+                  geo_error=data.geo_error)
+    building = unit.building
+    if data.lat is not None and building.lat is not None:
+        # One distance per visit, to the building: the review flags far-away visits.
+        visit.distance_m = round(geodesic((data.lat, data.lon),
+                                          (building.lat, building.lon)).meters, 1)
+        visit.far_from_building = visit.distance_m > policy.gps_threshold_m
+    for position, (photo, meta) in enumerate(photos):
+        visit.photos.append(VisitPhoto(photo=photo, position=position, client_meta=meta))
+    if data.outcome == Outcome.PROMISED:
+        visit.promise = Promise(unit_id=unit.id, due_date=data.promise_date,
+                                amount_fen=data.promise_amount_fen)
+    if data.outcome == Outcome.PAID_ON_SITE:
+        visit.field_payment = FieldPayment(unit_id=unit.id, amount_fen=data.paid_amount_fen,
+                                           reference=data.payment_ref)
+    session.add(visit)
+    try:
+        session.flush()
+    except IntegrityError:
+        # A concurrent copy of the same submission won the unique index.
+        session.rollback()
+        stored = find_repeat(session, unit, user, data, uploads)
+        if stored is None:
+            raise
+        return stored, False
+    _update_unit_summary(session, unit, visit)
+    record_audit(user, "visit.create", "visit", visit.id, unit_id=unit.id,
+                 outcome=data.outcome.value, photos=len(photos))
+    session.commit()
+    return visit, True
+
+
+def _update_unit_summary(session: Session, unit: Unit, visit: Visit) -> None:
+    unit.last_visit_at = visit.created_at
+    unit.last_visit_outcome = visit.outcome.value
+    unit.next_promise_date = session.scalar(
+        select(func.min(Promise.due_date)).where(Promise.unit_id == unit.id,
+                                                 Promise.status == PromiseStatus.OPEN))
