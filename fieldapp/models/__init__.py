@@ -1,0 +1,37 @@
+"""The domain model: typed SQLAlchemy 2 mappings, one module per area."""
+from .base import utcnow
+from .estate import (
+                     DEFAULT_BANDS,
+                     Bill,
+                     Building,
+                     Community,
+                     Contact,
+                     ContactKind,
+                     Occupancy,
+                     Payment,
+                     Policy,
+                     Unit,
+                     UnitUse,
+)
+from .people import Assignment, AuditEvent, LoginThrottle, Role, User, record_audit
+from .visits import (
+                     Delivery,
+                     FieldPayment,
+                     NoticeType,
+                     Outcome,
+                     Photo,
+                     Promise,
+                     PromiseStatus,
+                     Reason,
+                     ServiceCategory,
+                     Visit,
+                     VisitPhoto,
+)
+
+__all__ = [
+    "Assignment", "AuditEvent", "Bill", "Building", "Community", "Contact", "ContactKind",
+    "DEFAULT_BANDS", "Delivery", "FieldPayment", "LoginThrottle", "NoticeType", "Occupancy",
+    "Outcome", "Payment", "Photo", "Policy", "Promise", "PromiseStatus", "Reason", "Role",
+    "ServiceCategory", "Unit", "UnitUse", "User", "Visit", "VisitPhoto", "record_audit",
+    "utcnow",
+]

@@ -1,0 +1,191 @@
+"""The estate and its money: communities, buildings, units, contacts, bills, payments.
+Money is integer fen."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import _enum
+
+if TYPE_CHECKING:
+    from .people import Assignment
+
+
+class UnitUse(str, enum.Enum):
+    RESIDENCE = "residence"
+    SHOP = "shop"
+    OFFICE = "office"
+    PARKING = "parking"
+
+
+class Occupancy(str, enum.Enum):
+    OWNER = "owner"
+    TENANT = "tenant"
+    VACANT = "vacant"
+
+
+class ContactKind(str, enum.Enum):
+    OWNER = "owner"
+    TENANT = "tenant"
+    FINANCE = "finance"  # a company's finance contact, for office parks
+
+
+DEFAULT_BANDS: list[dict[str, Any]] = [
+    {"key": "reminder", "min_days": 1, "stage": "reminder"},
+    {"key": "contact", "min_days": 16, "stage": "contact"},
+    {"key": "visit", "min_days": 31, "stage": "visit"},
+    {"key": "demand", "min_days": 61, "stage": "demand"},
+    {"key": "legal", "min_days": 181, "stage": "legal"},
+]
+
+
+class Community(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20), default="residential")  # or office_park
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    buildings: Mapped[list[Building]] = relationship(back_populates="community",
+                                                     order_by="Building.id")
+    policy: Mapped[Policy | None] = relationship(back_populates="community", uselist=False)
+
+
+class Policy(db.Model):
+    """Per-community rules: aging bands (data, not code), late fees, GPS, promises."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), unique=True)
+    bands: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=lambda: list(DEFAULT_BANDS))
+    late_fee_grace_days: Mapped[int] = mapped_column(Integer, default=15)
+    # Parts per million per day: 300 ppm = 0.03 %/day.
+    late_fee_daily_ppm: Mapped[int] = mapped_column(Integer, default=300)
+    gps_threshold_m: Mapped[int] = mapped_column(Integer, default=150)
+    promise_horizon_days: Mapped[int] = mapped_column(Integer, default=30)
+    community: Mapped[Community] = relationship(back_populates="policy")
+
+
+class Building(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
+    name: Mapped[str] = mapped_column(String(40))  # "3栋" / "B座"
+    address: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    floors: Mapped[int] = mapped_column(Integer, default=1)
+    community: Mapped[Community] = relationship(back_populates="buildings")
+    units: Mapped[list[Unit]] = relationship(back_populates="building")
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="building")
+
+
+class Unit(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"))
+    number: Mapped[str] = mapped_column(String(20))  # "1203"
+    floor: Mapped[int] = mapped_column(Integer)
+    entrance: Mapped[str] = mapped_column(String(10), default="")
+    area_m2: Mapped[float] = mapped_column(Float, default=0.0)
+    use: Mapped[UnitUse] = mapped_column(_enum(UnitUse, "unit_use"), default=UnitUse.RESIDENCE)
+    occupancy: Mapped[Occupancy] = mapped_column(_enum(Occupancy, "occupancy"),
+                                                 default=Occupancy.OWNER)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    late_fee_waived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Per-unit arrears summary, kept by domain.summary in the same transaction as any
+    # bill or payment change. Arrears change with the calendar too (a bill falls due):
+    # `arrears_as_of` is the day they were computed for, and `arrears_valid_until` the
+    # last day on which they still hold (the day before the next unpaid bill falls due).
+    unpaid_fen: Mapped[int] = mapped_column(Integer, default=0)
+    arrears_fen: Mapped[int] = mapped_column(Integer, default=0)
+    oldest_unpaid_due: Mapped[date | None] = mapped_column(Date)
+    arrears_valid_until: Mapped[date | None] = mapped_column(Date)
+    # Field activity summary, written with each visit: the route list shows it per row.
+    last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_visit_outcome: Mapped[str | None] = mapped_column(String(20))
+    next_promise_date: Mapped[date | None] = mapped_column(Date)
+
+    building: Mapped[Building] = relationship(back_populates="units")
+    contacts: Mapped[list[Contact]] = relationship(back_populates="unit",
+                                                   order_by="Contact.id")
+    bills: Mapped[list[Bill]] = relationship(back_populates="unit", order_by="Bill.due_date")
+    payments: Mapped[list[Payment]] = relationship(back_populates="unit")
+
+    __table_args__ = (
+        UniqueConstraint("building_id", "number", name="uq_unit_building_number"),
+        # Serves the route list: a patch's overdue units by oldest due date.
+        Index("ix_unit_route", "building_id", "oldest_unpaid_due", "arrears_fen"),
+        Index("ix_unit_valid_until", "arrears_valid_until"),
+        CheckConstraint("arrears_fen >= 0 AND unpaid_fen >= arrears_fen", name="arrears"),
+    )
+
+    @property
+    def label(self) -> str:
+        return f"{self.building.name}-{self.number}"
+
+    @property
+    def owner(self) -> Contact | None:
+        for c in self.contacts:
+            if c.kind in (ContactKind.OWNER, ContactKind.FINANCE):
+                return c
+        return None
+
+
+class Contact(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    kind: Mapped[ContactKind] = mapped_column(_enum(ContactKind, "contact_kind"))
+    name: Mapped[str] = mapped_column(String(80))
+    # Chinese surnames are the first one or two characters; stored for search.
+    surname: Mapped[str] = mapped_column(String(20), index=True)
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    company: Mapped[str] = mapped_column(String(120), default="")
+    unit: Mapped[Unit] = relationship(back_populates="contacts")
+
+
+class Bill(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    fee_type: Mapped[str] = mapped_column(String(30))  # management, water, electricity, parking
+    period: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    paid_fen: Mapped[int] = mapped_column(Integer, default=0)
+    due_date: Mapped[date] = mapped_column(Date)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    unit: Mapped[Unit] = relationship(back_populates="bills")
+
+    __table_args__ = (
+        Index("ix_bill_unit_due", "unit_id", "due_date"),
+        CheckConstraint("amount_fen >= 0 AND paid_fen >= 0 AND paid_fen <= amount_fen",
+                        name="paid_within_amount"),
+    )
+
+    @property
+    def outstanding_fen(self) -> int:
+        return self.amount_fen - self.paid_fen
+
+
+class Payment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    bill_id: Mapped[int | None] = mapped_column(ForeignKey("bill.id"))  # named bill, if any
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    paid_on: Mapped[date] = mapped_column(Date)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    method: Mapped[str] = mapped_column(String(20), default="")
+    unit: Mapped[Unit] = relationship(back_populates="payments")
+
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)

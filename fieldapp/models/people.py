@@ -1,0 +1,103 @@
+"""Users, their patches, sign-in throttling and the append-only audit trail."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    select,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import _enum, utcnow
+
+if TYPE_CHECKING:
+    from .estate import Building
+
+
+class Role(str, enum.Enum):
+    HOUSEKEEPER = "housekeeper"
+    SUPERVISOR = "supervisor"
+    ENGINEER = "engineer"
+    ADMIN = "admin"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(60), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="user",
+                                                         cascade="all, delete-orphan")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def building_ids(self) -> list[int]:
+        return list(db.session.scalars(
+            select(Assignment.building_id).where(Assignment.user_id == self.id)))
+
+
+class Assignment(db.Model):
+    """A housekeeper's patch is the set of buildings assigned to them."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    user: Mapped[User] = relationship(back_populates="assignments")
+    building: Mapped[Building] = relationship(back_populates="assignments")
+
+    __table_args__ = (UniqueConstraint("user_id", "building_id", name="uq_assignment"),)
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins per username (known or not), so guessing is slowed for all."""
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(db.Model):
+    """Append-only: who did what to which record, when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+
+def record_audit(user: User | None, action: str, entity: str, entity_id: int | None,
+                 **detail: Any) -> AuditEvent:
+    event = AuditEvent(user_id=user.id if user else None, action=action, entity=entity,
+                       entity_id=entity_id, detail=detail)
+    db.session.add(event)
+    return event

@@ -1,0 +1,178 @@
+"""Visits at the door, the photos that prove them, promises and field payments."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import _enum, utcnow
+
+if TYPE_CHECKING:
+    from .estate import Unit
+    from .people import User
+
+
+class Outcome(str, enum.Enum):
+    MET_OWNER = "met_owner"
+    MET_OCCUPANT = "met_occupant"
+    NOBODY_HOME = "nobody_home"
+    REFUSED = "refused"
+    PAID_ON_SITE = "paid_on_site"
+    PROMISED = "promised"
+    WRONG_CONTACT = "wrong_contact"
+    VACANT = "vacant"
+
+
+class Reason(str, enum.Enum):
+    HARDSHIP = "hardship"
+    SERVICE = "service"
+    FEE_DISPUTE = "fee_dispute"
+    REFUSAL = "refusal"
+    FORGOT = "forgot"
+    TENANT_LANDLORD = "tenant_landlord"
+    NEIGHBOUR = "neighbour"
+    AWAY = "away"
+    OTHER = "other"
+
+
+class ServiceCategory(str, enum.Enum):
+    LIFT = "lift"
+    LEAK = "leak"
+    CLEANING = "cleaning"
+    SECURITY = "security"
+    GREENERY = "greenery"
+    PARKING = "parking"
+    OTHER = "other"
+
+
+class NoticeType(str, enum.Enum):
+    NONE = "none"
+    REMINDER = "reminder"
+    PAYMENT_NOTICE = "payment_notice"
+    DEMAND_LETTER = "demand_letter"
+    LAWYER_LETTER = "lawyer_letter"
+
+
+class Delivery(str, enum.Enum):
+    HANDED = "handed"
+    DOOR = "door"
+    MAILBOX = "mailbox"
+    REGISTERED_MAIL = "registered_mail"
+
+
+class Photo(db.Model):
+    """An original kept byte for byte, named by its SHA-256; display and thumbnail
+    copies are derived. The same bytes uploaded twice are one Photo."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    format: Mapped[str] = mapped_column(String(10))  # JPEG, PNG, WEBP, HEIF
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # from EXIF
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_lon: Mapped[float | None] = mapped_column(Float)
+    uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Visit(db.Model):
+    """A door visit as submitted: never edited in place; corrections are new records."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    device_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outcome: Mapped[Outcome] = mapped_column(_enum(Outcome, "outcome"))
+    reason: Mapped[Reason | None] = mapped_column(_enum(Reason, "reason"))
+    service_category: Mapped[ServiceCategory | None] = mapped_column(
+        _enum(ServiceCategory, "service_category"))
+    reason_detail: Mapped[str] = mapped_column(String(500), default="")
+    notice_type: Mapped[NoticeType] = mapped_column(_enum(NoticeType, "notice_type"),
+                                                    default=NoticeType.NONE)
+    delivery: Mapped[Delivery | None] = mapped_column(_enum(Delivery, "delivery"))
+    notes: Mapped[str] = mapped_column(String(2000), default="")
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    geo_error: Mapped[str] = mapped_column(String(20), default="")  # denied/unavailable/timeout
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    far_from_building: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_status: Mapped[str] = mapped_column(String(20), default="pending")
+
+    unit: Mapped[Unit] = relationship()
+    user: Mapped[User] = relationship()
+    photos: Mapped[list[VisitPhoto]] = relationship(back_populates="visit",
+                                                    order_by="VisitPhoto.position",
+                                                    cascade="all, delete-orphan")
+    promise: Mapped[Promise | None] = relationship(back_populates="visit", uselist=False)
+    field_payment: Mapped[FieldPayment | None] = relationship(back_populates="visit",
+                                                             uselist=False)
+
+    __table_args__ = (Index("ix_visit_unit_created", "unit_id", "created_at"),)
+
+
+class VisitPhoto(db.Model):
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # What the phone said about the capture (EXIF is stripped by in-page downscaling).
+    client_meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    visit: Mapped[Visit] = relationship(back_populates="photos")
+    photo: Mapped[Photo] = relationship()
+
+
+class PromiseStatus(str, enum.Enum):
+    OPEN = "open"
+    KEPT = "kept"
+    BROKEN = "broken"
+
+
+class Promise(db.Model):
+    """A promised payment: date and amount. An installment plan is a dated series."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    status: Mapped[PromiseStatus] = mapped_column(_enum(PromiseStatus, "promise_status"),
+                                                  default=PromiseStatus.OPEN)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    visit: Mapped[Visit | None] = relationship(back_populates="promise")
+
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)
+
+
+class FieldPayment(db.Model):
+    """Money reported as paid at the door: not a bill payment until the billing
+    system's next import confirms it (by reference)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visit.id"), unique=True)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    reference: Mapped[str] = mapped_column(String(64))
+    confirmed_payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    visit: Mapped[Visit] = relationship(back_populates="field_payment")
+
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)

@@ -1,0 +1,52 @@
+"""Log a visit on a phone: a photo, a promise, and the route row shows it."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from ..photos import make_jpeg
+from .conftest import check_accessibility, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_log_a_visit_with_photo_and_promise(page, live_server):
+    page.context.grant_permissions(["geolocation"], origin=live_server)
+    page.context.set_geolocation({"latitude": 31.2305, "longitude": 121.4738, "accuracy": 20})
+    sign_in(page, "housekeeper1")
+    row = page.locator(".route-row").nth(2)
+    unit_id = row.get_attribute("data-unit-id")
+    row.click()
+    page.get_by_role("link", name=re.compile("记录走访|Log a visit")).click()
+    expect(page.locator("form[data-visit-form]")).to_be_visible()
+    check_accessibility(page, "visit-form")
+
+    page.locator("label.outcome", has=page.locator("input[value=promised]")).click()
+    expect(page.locator("#reason")).to_be_visible()
+    page.select_option("#reason", "hardship")
+    page.fill("#promise_date", "2026-12-10")
+    page.fill("#promise_amount", "99999999")  # more than the arrears: refused, kept
+    page.select_option("#notice_type", "reminder")
+    page.locator("label.choice", has=page.locator("input[value=door]")).click()
+    page.set_input_files(".photo-take input", files=[
+        {"name": "door.jpg", "mimeType": "image/jpeg", "buffer": make_jpeg(800, 600)}])
+    expect(page.locator(".thumbs img")).to_have_count(1)
+    page.fill("#notes", "女主人说月底发工资")
+    page.click(".submit-visit")
+    expect(page.locator("#err-promise_amount")).to_be_visible()
+    expect(page.locator(".thumbs img")).to_have_count(1)  # the photo is still here
+    expect(page.locator("#notes")).to_have_value("女主人说月底发工资")
+    check_accessibility(page, "visit-form-errors")
+
+    page.fill("#promise_amount", "200")
+    page.click(".submit-visit")
+    expect(page).to_have_url(re.compile(rf"/route.*#unit-{unit_id}$"))
+    updated = page.locator(f"#unit-{unit_id}")
+    expect(updated.locator(".badge-promise")).to_be_visible()
+    expect(updated.locator(".badge-visited")).to_be_visible()
+
+    updated.click()
+    timeline = page.locator(".timeline .visit").first
+    expect(timeline).to_contain_text("200.00")
+    expect(timeline.locator("img")).to_have_count(1)
+    check_accessibility(page, "unit-card-timeline")
