@@ -6,8 +6,8 @@ import time
 import click
 from flask import Flask, current_app
 from sqlalchemy import func, select, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from .clock import today
 from .extensions import db

@@ -10,7 +10,6 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db, login_manager
 from .htmx import hx_redirect, wants_json
 
-
 CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 422: "invalid", 429: "too_many_requests"}
 

@@ -1,7 +1,7 @@
 """Home (each role's start page), health check."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, jsonify, redirect, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
@@ -14,16 +14,14 @@ HOME = {
     Role.HOUSEKEEPER: "route.index",
     Role.SUPERVISOR: "route.index",
     Role.ADMIN: "route.index",
+    Role.ENGINEER: "workorders.index",
 }
 
 
 @bp.get("/")
 @login_required
 def home():
-    endpoint = HOME.get(current_user.role)
-    if endpoint:
-        return redirect(url_for(endpoint))
-    return render_template("home.html")
+    return redirect(url_for(HOME.get(current_user.role, "auth.account")))
 
 
 @bp.get("/healthz")

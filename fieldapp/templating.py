@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta, timezone
 
 from flask import Flask, request, url_for
-from flask_babel import get_locale, lazy_gettext as _l
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .clock import company_tz
@@ -39,9 +40,12 @@ NAV = {
     Role.HOUSEKEEPER: [NavItem("route.index", _l("Route"), "route"),
                        NavItem("auth.account", _l("Me"), "me")],
     Role.SUPERVISOR: [NavItem("route.index", _l("Route"), "route"),
+                      NavItem("workorders.index", _l("Work orders"), "wo"),
                       NavItem("auth.account", _l("Me"), "me")],
-    Role.ENGINEER: [NavItem("auth.account", _l("Me"), "me")],
+    Role.ENGINEER: [NavItem("workorders.index", _l("Work orders"), "wo"),
+                    NavItem("auth.account", _l("Me"), "me")],
     Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
+                 NavItem("workorders.index", _l("Work orders"), "wo"),
                  NavItem("auth.account", _l("Me"), "me")],
 }
 

@@ -117,6 +117,10 @@ class Unit(db.Model):
     last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_visit_outcome: Mapped[str | None] = mapped_column(String(20))
     next_promise_date: Mapped[date | None] = mapped_column(Date)
+    # Dunning hold: true while any work order of the unit is not closed.
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When its last repair closed; cleared once the owner says they are satisfied.
+    rectified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     building: Mapped[Building] = relationship(back_populates="units")
     contacts: Mapped[list[Contact]] = relationship(back_populates="unit",

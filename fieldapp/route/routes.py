@@ -9,7 +9,14 @@ from ..extensions import db
 from ..htmx import VARY, is_partial
 from ..models import Assignment, Building, Role, User
 from . import bp
-from .services import SORTS, RouteFilters, band_counts, policies_for, route_page
+from .services import (
+    SORTS,
+    RouteFilters,
+    band_counts,
+    held_rows,
+    policies_for,
+    route_page,
+)
 
 
 @bp.before_request
@@ -64,6 +71,7 @@ def index():
         template = "route/_rows.html"
     else:
         context["counts"] = band_counts(db.session, filters, day, policies)
+        context["held"] = held_rows(db.session, filters, day, policies) if page == 1 else []
         context["buildings"] = db.session.scalars(
             select(Building).where(Building.id.in_(building_ids)) if building_ids is not None
             else select(Building)).all()

@@ -91,9 +91,11 @@ def _band_exprs(policies: dict[int, Policy], today: date):
     return case(*key_whens, else_=literal("")), case(*rank_whens, else_=literal(0))
 
 
-def _base_query(filters: RouteFilters, today: date):
+def _base_query(filters: RouteFilters, today: date, on_hold: bool = False):
+    """Overdue units of the patch; those on dunning hold are listed on their own."""
     q = (select(Unit.id).join(Building, Building.id == Unit.building_id)
-         .where(Unit.arrears_fen > 0, Unit.oldest_unpaid_due < today))
+         .where(Unit.arrears_fen > 0, Unit.oldest_unpaid_due < today,
+                Unit.on_hold.is_(on_hold)))
     if filters.building_ids is not None:
         q = q.where(Unit.building_id.in_(filters.building_ids))
     if filters.building_id is not None:
@@ -181,8 +183,8 @@ def _load_rows(session: Session, ids: list[int], today: date, policies: dict[int
     units = session.execute(
         select(Unit.id, Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
                Unit.oldest_unpaid_due, Unit.late_fee_waived, Unit.last_visit_at,
-               Unit.last_visit_outcome, Unit.next_promise_date, Building.name,
-               Building.community_id)
+               Unit.last_visit_outcome, Unit.next_promise_date, Unit.on_hold,
+               Unit.rectified_at, Building.name, Building.community_id)
         .join(Building, Building.id == Unit.building_id).where(Unit.id.in_(ids))
     ).all()
     owners: dict[int, tuple[str, str]] = {}
@@ -214,9 +216,24 @@ def _load_rows(session: Session, ids: list[int], today: date, policies: dict[int
                        distance_m=distances.get(u.building_id),
                        last_visit_at=u.last_visit_at, last_visit_outcome=u.last_visit_outcome,
                        next_promise_date=u.next_promise_date)
+        if u.on_hold:
+            row.badges.append("on_hold")
+        elif u.rectified_at is not None:
+            row.badges.append("rectified")
         if u.next_promise_date is not None:
             row.badges.append("promise_due" if u.next_promise_date <= today else "promise")
         if u.late_fee_waived:
             row.badges.append("waived")
         by_id[u.id] = row
     return [by_id[i] for i in ids]
+
+
+def held_rows(session: Session, filters: RouteFilters, today: date,
+              policies: dict[int, Policy], limit: int = 100) -> list[RouteRow]:
+    """Units waiting for a repair ("repair pending"): shown apart, not to be dunned."""
+    if not policies:
+        return []
+    q = _base_query(filters, today, on_hold=True).order_by(Unit.building_id, Unit.floor,
+                                                           Unit.number).limit(limit)
+    ids = list(session.scalars(q))
+    return _load_rows(session, ids, today, policies, {})

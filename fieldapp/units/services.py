@@ -2,14 +2,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.arrears import Arrears, Band, LateFee, aging_band, arrears_of, bands_from_policy, \
-    days_overdue, is_overdue, late_fee
-from ..models import Bill, Policy, Unit, Visit, VisitPhoto
+from ..domain.arrears import (
+    Arrears,
+    Band,
+    LateFee,
+    aging_band,
+    arrears_of,
+    bands_from_policy,
+    days_overdue,
+    is_overdue,
+    late_fee,
+)
+from ..models import Bill, Policy, Unit, Visit, VisitPhoto, WorkOrder, WorkOrderEvent
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,8 @@ class UnitCard:
     band: Band | None
     fee: LateFee
     visits: list[Visit]
+    work_orders: list[WorkOrder]
+    entries: list[tuple[datetime, str, object]]  # the timeline, newest first
 
 
 def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
@@ -45,9 +56,23 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     fee = late_fee([b for b in bills if is_overdue(b.due_date, today)], today,
                    grace_days=policy.late_fee_grace_days, daily_ppm=policy.late_fee_daily_ppm,
                    waived=unit.late_fee_waived)
+    visits = timeline(session, unit.id)
+    orders = list(session.scalars(
+        select(WorkOrder).where(WorkOrder.unit_id == unit.id)
+        .options(selectinload(WorkOrder.events).selectinload(WorkOrderEvent.user),
+                 selectinload(WorkOrder.complaint), selectinload(WorkOrder.after_photos))
+        .order_by(WorkOrder.opened_at.desc())))
+    entries = [(_aware(v.created_at), "visit", v) for v in visits]
+    entries += [(_aware(e.at), "repair", e) for o in orders for e in o.events]
+    entries.sort(key=lambda entry: entry[0], reverse=True)
     return UnitCard(unit, policy, lines, arrears, days,
-                    aging_band(days, bands_from_policy(policy.bands)), fee,
-                    timeline(session, unit.id))
+                    aging_band(days, bands_from_policy(policy.bands)), fee, visits, orders,
+                    entries)
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def timeline(session: Session, unit_id: int, limit: int = 50) -> list[Visit]:

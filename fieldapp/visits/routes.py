@@ -1,20 +1,24 @@
 import uuid
 
-from flask import current_app, jsonify, redirect, render_template, request, url_for
+from flask import current_app, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..access import SEES_UNITS, get_unit_or_404, role_required
 from ..clock import company_tz, today
+from ..domain.holds import is_dunning, open_work_order
 from ..domain.visits import check_visit
+from ..evidence import PhotoErrors, uploads_from_request
 from ..extensions import db
 from ..htmx import wants_json
+from ..models import Reason
 from ..photos import PhotoLimits
 from ..storage import storage
 from ..urls import safe_next
+from ..workorders.services import ComplaintInput
 from . import bp
-from .choices import choices
-from .services import ClientUuidReused, PhotoErrors, Upload, record_visit
+from .choices import choices, label
+from .services import ClientUuidReused, record_visit
 
 
 @bp.before_request
@@ -31,21 +35,36 @@ def _form_page(unit, values: dict, errors: dict, status: int = 200):
                                                              "route.index")), status
 
 
+def hold_message(order) -> str:
+    return _("This unit is on dunning hold until work order #%(id)s (%(category)s) is "
+             "closed: fix first, then collect. You can still log a visit to check on the "
+             "repair, without a notice or a promise.",
+             id=order.id, category=label("service_category", order.category))
+
+
+def _hold_refusal(unit, form, order, as_json: bool):
+    message = hold_message(order)
+    if as_json:
+        return jsonify(error="dunning_hold", work_order_id=order.id, message=message), 409
+    return _form_page(unit, form, {"form": message}, 409)
+
+
+def complaint_from_form(form: dict, data, errors: dict) -> ComplaintInput | None:
+    """"Dissatisfied with service" can open a repair work order from the same visit."""
+    if form.get("complaint") != "1" or data.reason != Reason.SERVICE or errors:
+        return None
+    description = (form.get("complaint_description") or "").strip()
+    if not description:
+        errors["complaint_description"] = _("Describe what needs repairing.")
+        return None
+    key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"complaint-of-visit:{data.client_uuid}"))
+    return ComplaintInput(key, data.service_category, description[:2000])
+
+
 @bp.get("/units/<int:unit_id>/visits/new")
 def new(unit_id: int):
     unit = get_unit_or_404(unit_id, current_user)
     return _form_page(unit, {}, {})
-
-
-def _uploads() -> list[Upload]:
-    metas = request.form.getlist("photo_meta")
-    uploads = []
-    for i, f in enumerate(request.files.getlist("photos")):
-        if not f or not f.filename:
-            continue  # an empty file input sends an empty part
-        meta = {"client": metas[i]} if i < len(metas) and metas[i] else {}
-        uploads.append(Upload(f.filename[:120], f.read(), meta))
-    return uploads
 
 
 @bp.post("/units/<int:unit_id>/visits")
@@ -55,7 +74,7 @@ def create(unit_id: int):
     form = request.form.to_dict()
     if not form.get("client_uuid") and not as_json:
         form["client_uuid"] = str(uuid.uuid4())  # a plain form post without JavaScript
-    uploads = _uploads()
+    uploads = uploads_from_request()
     policy = unit.building.community.policy
     max_photos = current_app.config["MAX_PHOTOS_PER_VISIT"]
     data = check_visit(form, photo_count=len(uploads), arrears_fen=unit.arrears_fen,
@@ -63,11 +82,17 @@ def create(unit_id: int):
     errors = dict(data.errors)
     if len(uploads) > max_photos:
         errors["photos"] = _("At most %(n)s photos per visit.", n=max_photos)
+    complaint = complaint_from_form(form, data, errors)
+    if not errors and is_dunning(data.outcome, data.notice_type):
+        held = open_work_order(db.session, unit.id)
+        if held is not None:
+            return _hold_refusal(unit, form, held, as_json)
     if not errors:
         try:
             visit, created = record_visit(
                 db.session, storage(), unit, current_user, data, uploads, today=today(),
-                tz=company_tz(), limits=PhotoLimits(current_app.config["MAX_PHOTO_BYTES"]))
+                tz=company_tz(), limits=PhotoLimits(current_app.config["MAX_PHOTO_BYTES"]),
+                complaint=complaint)
         except PhotoErrors as e:
             errors["photos"] = " ".join(e.messages)
         except ClientUuidReused:

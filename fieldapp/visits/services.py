@@ -4,49 +4,35 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date, datetime, timezone, tzinfo
 
-from flask_babel import lazy_gettext as _l
 from geopy.distance import geodesic
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.visits import VisitData
-from ..models import (FieldPayment, Outcome, Photo, Policy, Promise, PromiseStatus, Unit,
-                      User, Visit, VisitPhoto, record_audit)
-from ..photos import PhotoLimits, PhotoRejected, process, sha256_of
-from ..storage import Storage, photo_keys
-
-PHOTO_MESSAGES = {
-    "empty": _l("%(file)s is empty."),
-    "too_large": _l("%(file)s is too large (at most %(mb)s MB per photo)."),
-    "too_many_pixels": _l("%(file)s has too many pixels to be a phone photo."),
-    "not_an_image": _l("%(file)s is not a photo (JPEG, PNG, WebP or HEIC)."),
-}
-
-
-@dataclass(frozen=True)
-class Upload:
-    filename: str
-    data: bytes
-    client_meta: dict
+from ..evidence import Upload, store_photos
+from ..models import (
+    FieldPayment,
+    Outcome,
+    Policy,
+    Promise,
+    PromiseStatus,
+    Unit,
+    User,
+    Visit,
+    VisitPhoto,
+    record_audit,
+)
+from ..photos import PhotoLimits, sha256_of
+from ..storage import Storage
+from ..workorders.services import ComplaintInput, file_complaint
 
 
 class ClientUuidReused(Exception):
     """Same client_uuid, different visit: never merge two visits into one."""
-
-
-class PhotoErrors(Exception):
-    def __init__(self, messages: list[str]):
-        super().__init__("; ".join(messages))
-        self.messages = messages
-
-
-def photo_error_message(e: PhotoRejected, limits: PhotoLimits) -> str:
-    return str(PHOTO_MESSAGES[e.reason] % {"file": e.filename,
-                                           "mb": limits.max_bytes // (1024 * 1024)})
 
 
 def payload_sha256(unit_id: int, data: VisitData, photo_shas: list[str]) -> str:
@@ -69,45 +55,15 @@ def find_repeat(session: Session, unit: Unit, user: User, data: VisitData,
     return visit
 
 
-def _store_photos(session: Session, store: Storage, uploads: list[Upload], user: User,
-                  tz: tzinfo, limits: PhotoLimits) -> list[tuple[Photo, dict]]:
-    processed, problems = [], []
-    for upload in uploads:
-        try:
-            processed.append((process(upload.data, upload.filename, tz=tz, limits=limits),
-                              upload.client_meta))
-        except PhotoRejected as e:
-            problems.append(photo_error_message(e, limits))
-    if problems:
-        raise PhotoErrors(problems)
-    result = []
-    for p, meta in processed:
-        keys = photo_keys(p.sha256)
-        store.put(keys["original"], p.original)
-        store.put(keys["display"], p.display)
-        store.put(keys["thumb"], p.thumb)
-        photo = session.scalar(select(Photo).where(Photo.sha256 == p.sha256))
-        if photo is None:
-            photo = Photo(sha256=p.sha256, format=p.format, size_bytes=p.size_bytes,
-                          width=p.width, height=p.height, taken_at=p.taken_at,
-                          exif_lat=p.exif_lat, exif_lon=p.exif_lon, uploaded_by=user.id)
-            try:
-                with session.begin_nested():
-                    session.add(photo)
-            except IntegrityError:  # the same photo arrived concurrently
-                photo = session.scalar(select(Photo).where(Photo.sha256 == p.sha256))
-        result.append((photo, meta))
-    return result
-
-
 def record_visit(session: Session, store: Storage, unit: Unit, user: User, data: VisitData,
                  uploads: list[Upload], *, today: date, tz: tzinfo,
-                 limits: PhotoLimits = PhotoLimits()) -> tuple[Visit, bool]:
+                 limits: PhotoLimits = PhotoLimits(),
+                 complaint: ComplaintInput | None = None) -> tuple[Visit, bool]:
     """Store the visit once. Returns (visit, created); a repeat returns the first one."""
     repeat = find_repeat(session, unit, user, data, uploads)
     if repeat is not None:
         return repeat, False
-    photos = _store_photos(session, store, uploads, user, tz, limits)
+    photos = store_photos(session, store, uploads, user, tz, limits)
     policy = session.scalar(select(Policy).where(
         Policy.community_id == unit.building.community_id))
     visit = Visit(client_uuid=data.client_uuid, unit_id=unit.id, user_id=user.id,
@@ -142,6 +98,9 @@ def record_visit(session: Session, store: Storage, unit: Unit, user: User, data:
         if stored is None:
             raise
         return stored, False
+    if complaint is not None:
+        file_complaint(session, store, unit, user, complaint, uploads, tz=tz, visit=visit,
+                       limits=limits, commit=False)
     _update_unit_summary(session, unit, visit)
     record_audit(user, "visit.create", "visit", visit.id, unit_id=unit.id,
                  outcome=data.outcome.value, photos=len(photos))

@@ -1,0 +1,99 @@
+import uuid
+
+from flask import jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..access import SEES_UNITS, get_unit_or_404, role_required
+from ..clock import company_tz
+from ..domain.workorders import WorkOrderRefused
+from ..evidence import PhotoErrors, uploads_from_request
+from ..extensions import db
+from ..htmx import wants_json
+from ..models import ServiceCategory
+from ..storage import storage
+from ..visits.choices import SERVICE_CATEGORIES
+from . import bp
+from .services import ComplaintInput, file_complaint, record_satisfaction
+
+
+def _form(unit, values, errors, status=200):
+    return render_template("workorders/complaint_new.html", unit=unit, values=values,
+                           errors=errors, categories=SERVICE_CATEGORIES), status
+
+
+@bp.get("/units/<int:unit_id>/complaints/new")
+@login_required
+@role_required(*SEES_UNITS)
+def new_complaint(unit_id: int):
+    return _form(get_unit_or_404(unit_id, current_user), {}, {})
+
+
+def check_complaint(form: dict) -> tuple[ComplaintInput | None, dict]:
+    errors = {}
+    try:
+        category = ServiceCategory(form.get("category", ""))
+    except ValueError:
+        category = None
+        errors["category"] = _("Please choose which service.")
+    description = (form.get("description") or "").strip()
+    if not description:
+        errors["description"] = _("Please describe the problem.")
+    elif len(description) > 2000:
+        errors["description"] = _("At most %(n)s characters.", n=2000)
+    try:
+        client_uuid = str(uuid.UUID(form.get("client_uuid", "")))
+    except ValueError:
+        client_uuid = None
+        errors["client_uuid"] = _("This form is missing its id; please reload it.")
+    if errors:
+        return None, errors
+    return ComplaintInput(client_uuid, category, description), {}
+
+
+@bp.post("/units/<int:unit_id>/complaints")
+@login_required
+@role_required(*SEES_UNITS)
+def create_complaint(unit_id: int):
+    unit = get_unit_or_404(unit_id, current_user)
+    form = request.form.to_dict()
+    if not form.get("client_uuid") and not wants_json():
+        form["client_uuid"] = str(uuid.uuid4())  # a plain form post without JavaScript
+    data, errors = check_complaint(form)
+    uploads = uploads_from_request()
+    if data:
+        try:
+            complaint, created = file_complaint(db.session, storage(), unit, current_user,
+                                                data, uploads, tz=company_tz())
+        except PhotoErrors as e:
+            db.session.rollback()
+            errors = {"photos": " ".join(e.messages)}
+    if errors:
+        if wants_json():
+            return jsonify(error="invalid", errors=errors), 422
+        return _form(unit, form, errors, 422)
+    if wants_json():
+        return jsonify(complaint_id=complaint.id, work_order_id=complaint.work_order.id,
+                       client_uuid=complaint.client_uuid), 201 if created else 200
+    return redirect(url_for("units.card", unit_id=unit.id), code=303)
+
+
+@bp.post("/units/<int:unit_id>/satisfaction")
+@login_required
+@role_required(*SEES_UNITS)
+def satisfaction(unit_id: int):
+    unit = get_unit_or_404(unit_id, current_user)
+    satisfied = request.form.get("satisfied")
+    note = request.form.get("note", "")
+    if satisfied not in ("yes", "no"):
+        return jsonify(error="invalid", errors={"satisfied": _("Please choose one.")}), 422
+    try:
+        record_satisfaction(db.session, storage(), unit, current_user, satisfied == "yes", note)
+    except WorkOrderRefused:
+        db.session.rollback()
+        message = _("Say what the owner is not satisfied with; the repair will be reopened.") \
+            if satisfied == "no" else _("There is no finished repair to ask about.")
+        if wants_json():
+            return jsonify(error="invalid", errors={"note": message}), 422
+        return render_template("error.html", status=422, message=message), 422
+    return redirect(url_for("units.card", unit_id=unit.id), code=303)
