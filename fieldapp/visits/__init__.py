@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("visits", __name__)
 
-from . import photos, routes  # noqa: E402,F401
+from . import routes  # noqa: E402,F401

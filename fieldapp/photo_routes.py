@@ -1,0 +1,59 @@
+"""Photos are served only to users who may see what the photo is evidence of: a visit
+or complaint of a unit in their patch, or (engineers) a work order of theirs."""
+from flask import Blueprint, Response, abort
+from flask_login import current_user, login_required
+from sqlalchemy import select, union
+
+from .access import restrict_units
+from .extensions import db
+from .models import (ComplaintPhoto, Photo, Role, Unit, Visit, VisitPhoto, WorkOrder,
+                     WorkOrderPhoto)
+from .storage import photo_keys, storage
+from .workorders.access import restrict_work_orders
+
+bp = Blueprint("photos", __name__)
+
+ORIGINAL_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
+                  "HEIF": "image/heif"}
+
+
+def _visible_photo_ids(photo_id: int):
+    user = current_user
+    via_orders = restrict_work_orders(select(WorkOrder.id), user)
+    queries = [
+        select(ComplaintPhoto.photo_id).join(WorkOrder, WorkOrder.complaint_id ==
+                                             ComplaintPhoto.complaint_id)
+        .where(ComplaintPhoto.photo_id == photo_id, WorkOrder.id.in_(via_orders)),
+        select(WorkOrderPhoto.photo_id).where(WorkOrderPhoto.photo_id == photo_id,
+                                              WorkOrderPhoto.work_order_id.in_(via_orders)),
+    ]
+    if user.role != Role.ENGINEER:
+        units = restrict_units(select(Unit.id), user)
+        queries.append(select(VisitPhoto.photo_id).join(Visit, Visit.id == VisitPhoto.visit_id)
+                       .where(VisitPhoto.photo_id == photo_id, Visit.unit_id.in_(units)))
+        queries.append(select(ComplaintPhoto.photo_id).join(
+            WorkOrder, WorkOrder.complaint_id == ComplaintPhoto.complaint_id)
+            .where(ComplaintPhoto.photo_id == photo_id, WorkOrder.unit_id.in_(units)))
+        queries.append(select(WorkOrderPhoto.photo_id).join(
+            WorkOrder, WorkOrder.id == WorkOrderPhoto.work_order_id)
+            .where(WorkOrderPhoto.photo_id == photo_id, WorkOrder.unit_id.in_(units)))
+    return union(*queries)
+
+
+@bp.get("/photos/<int:photo_id>/<any(thumb, display, original):variant>")
+@login_required
+def photo(photo_id: int, variant: str):
+    found = db.session.scalar(select(Photo).where(
+        Photo.id.in_(select(_visible_photo_ids(photo_id).subquery().c[0]))))
+    if found is None:
+        abort(404)
+    data = storage().get(photo_keys(found.sha256)[variant])
+    mimetype = ORIGINAL_TYPES.get(found.format, "application/octet-stream") \
+        if variant == "original" else "image/jpeg"
+    response = Response(data, mimetype=mimetype)
+    extension = "jpg" if variant != "original" else found.format.lower()
+    response.headers["Content-Disposition"] = \
+        f'inline; filename="photo-{found.id}-{variant}.{extension}"'
+    # Evidence is personal data: the browser may keep it, shared caches may not.
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
