@@ -86,7 +86,9 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
                                  get_locale=get_locale, timedelta=timedelta,
                                  stage_label=stage_label, next_step=next_step)
+    from .domain.workorders import event_label, status_label
     from .visits.choices import label as visit_label
+    app.jinja_env.globals.update(wo_status_label=status_label, wo_event_label=event_label)
     app.jinja_env.globals["visit_label"] = visit_label
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_time"] = local_time

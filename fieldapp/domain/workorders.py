@@ -16,6 +16,23 @@ class Transition:
     after: WorkOrderStatus
 
 
+STATUS_LABELS = {S.OPEN: _l("Open"), S.ACCEPTED: _l("Accepted"),
+                 S.IN_PROGRESS: _l("In progress"), S.CLOSED: _l("Closed")}
+EVENT_LABELS = {"filed": _l("Complaint filed"), "accept": _l("Accepted"),
+                "start": _l("Repair started"), "close": _l("Repair finished"),
+                "reopen": _l("Reopened: owner not satisfied"),
+                "satisfied": _l("Owner satisfied"), "assigned": _l("Assigned"),
+                "note": _l("Note")}
+
+
+def status_label(status) -> str:
+    return str(STATUS_LABELS.get(WorkOrderStatus(getattr(status, "value", status)), status))
+
+
+def event_label(action: str) -> str:
+    return str(EVENT_LABELS.get(action, action))
+
+
 TRANSITIONS = {
     "accept": Transition(frozenset({S.OPEN}), S.ACCEPTED),
     "start": Transition(frozenset({S.ACCEPTED}), S.IN_PROGRESS),
@@ -39,8 +56,8 @@ def check_action(order: WorkOrder, action: str, user: User, *, note: str = "",
     if step is None:
         raise WorkOrderRefused(_l("Unknown action."))
     if order.status not in step.before:
-        raise WorkOrderRefused(_l("This work order is %(status)s; it cannot be %(action)s now.",
-                                  status=order.status.value, action=action))
+        raise WorkOrderRefused(_l("Not possible now: this work order is “%(status)s”.",
+                                  status=status_label(order.status)))
     supervisor = user.role in (Role.SUPERVISOR, Role.ADMIN)
     if action in ("accept", "start", "close") and not supervisor:
         if user.role != Role.ENGINEER:
