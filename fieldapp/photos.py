@@ -12,12 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
 
-try:  # HEIC/HEIF from iPhones; registers the "HEIF" format with Pillow.
-    from pillow_heif import register_heif_opener
-    register_heif_opener()
-except ImportError:  # pragma: no cover - pillow-heif is a declared dependency
-    pass
+register_heif_opener()  # HEIC/HEIF from iPhones becomes Pillow's "HEIF" format
 
 ACCEPTED = ("JPEG", "PNG", "WEBP", "HEIF")
 DISPLAY_MIN, DISPLAY_MAX = 1600, 2048  # long edge of the display copy
