@@ -33,8 +33,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     htmx_ext.init_app(app)
 
-    from . import auth, errors, main, photo_routes, route, units, visits, workorders
-    for module in (auth, main, photo_routes, route, units, visits, workorders):
+    from . import auth, errors, main, photo_routes, pwa, route, units, visits, workorders
+    for module in (auth, main, photo_routes, pwa, route, units, visits, workorders):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     from .storage import init_app as init_storage

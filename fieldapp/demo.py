@@ -15,8 +15,21 @@ from sqlalchemy.orm import Session
 
 from .domain.allocation import BillDue, PaymentIn, allocate
 from .domain.arrears import arrears_of
-from .models import (Assignment, Bill, Building, Community, Contact, ContactKind, Occupancy,
-                     Payment, Policy, Role, Unit, UnitUse, User)
+from .models import (
+    Assignment,
+    Bill,
+    Building,
+    Community,
+    Contact,
+    ContactKind,
+    Occupancy,
+    Payment,
+    Policy,
+    Role,
+    Unit,
+    UnitUse,
+    User,
+)
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
             "魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严")

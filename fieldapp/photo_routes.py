@@ -6,8 +6,7 @@ from sqlalchemy import select, union
 
 from .access import restrict_units
 from .extensions import db
-from .models import (ComplaintPhoto, Photo, Role, Unit, Visit, VisitPhoto, WorkOrder,
-                     WorkOrderPhoto)
+from .models import ComplaintPhoto, Photo, Role, Unit, Visit, VisitPhoto, WorkOrder, WorkOrderPhoto
 from .storage import photo_keys, storage
 from .workorders.access import restrict_work_orders
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Flask, request, url_for
 from flask_babel import get_locale
@@ -82,9 +82,14 @@ def local_time(moment) -> str:
     return moment.astimezone(company_tz()).strftime("%Y-%m-%d %H:%M")
 
 
+def rendered_at() -> str:
+    """When the server made this page: an offline copy says how old it is."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
-                                 get_locale=get_locale, timedelta=timedelta,
+                                 get_locale=get_locale, timedelta=timedelta, rendered_at=rendered_at,
                                  stage_label=stage_label, next_step=next_step)
     from .domain.workorders import event_label, status_label
     from .visits.choices import label as visit_label

@@ -24,3 +24,38 @@
     { enableHighAccuracy: true, timeout: 8000, maximumAge: 60000 });
   });
 })();
+
+// Installable and offline: the service worker, the "shown as of" banner, prefetching
+// the next unit cards, and forgetting cached pages at sign-out.
+(function () {
+  'use strict';
+  var body = document.body;
+  if (body.hasAttribute('data-from-cache')) {
+    var banner = document.querySelector('.offline-banner');
+    var at = new Date(body.dataset.renderedAt);
+    var hhmm = ('0' + at.getHours()).slice(-2) + ':' + ('0' + at.getMinutes()).slice(-2);
+    banner.textContent = banner.dataset.template.replace('{time}', hhmm);
+    banner.hidden = false;
+  }
+  if (!('serviceWorker' in navigator)) return;
+  navigator.serviceWorker.register('/sw.js', { scope: '/' }).catch(function () {});
+
+  function post(message) {
+    navigator.serviceWorker.ready.then(function (reg) {
+      if (reg.active) reg.active.postMessage(message);
+    });
+  }
+  // The next units of the route list, card and visit form, for the stairwell ahead.
+  var links = Array.prototype.slice.call(document.querySelectorAll('.route-row .row-link'), 0, 10);
+  if (links.length && !body.hasAttribute('data-from-cache')) {
+    var urls = [];
+    links.forEach(function (a) {
+      urls.push(a.getAttribute('href'));
+      urls.push(a.closest('.route-row').dataset.visitUrl);
+    });
+    post({ type: 'prefetch', urls: urls });
+  }
+  document.addEventListener('submit', function (e) {
+    if (e.target.matches('form.sign-out')) post({ type: 'forget-pages' });
+  });
+})();

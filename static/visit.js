@@ -1,13 +1,15 @@
 // Log a visit: mint the visit's id, capture GPS quietly, keep photos with thumbnails,
-// and send the form so that nothing typed or photographed is lost on an error.
+// and hand the visit to the outbox, which stores it on the phone before sending, so
+// that nothing typed or photographed is lost to an error or a dead stairwell.
 (function () {
   'use strict';
   var form = document.querySelector('form[data-visit-form]');
   if (!form) return;
-  var photos = [];  // {file, url}
+  var photos = [];  // {file: Blob with a name, url, meta}
   var thumbs = form.querySelector('.thumbs');
   var submit = form.querySelector('.submit-visit');
   var message = document.getElementById('form-message');
+  var LONG_EDGE = 2048;
 
   function uuid4() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -16,7 +18,8 @@
     var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join('');
     return h.slice(0, 8) + '-' + h.slice(8, 12) + '-' + h.slice(12, 16) + '-' + h.slice(16, 20) + '-' + h.slice(20);
   }
-  // The id is minted when the form opens, so a retried send is recognised as the same visit.
+  // Minted when the form opens (never by the server: a cached form page would reuse it),
+  // so every retry of this visit is recognised as the same visit.
   var idField = form.elements.client_uuid;
   if (!idField.value) idField.value = uuid4();
 
@@ -37,28 +40,62 @@
     }, { enableHighAccuracy: true, maximumAge: 0, timeout: 30000 });
   }
 
+  // Photos are made smaller on the phone (long edge 2048 px, orientation kept) so they
+  // travel on a weak signal; the server still checks and processes every one.
+  function shrink(file) {
+    var meta = { name: file.name, type: file.type, size: file.size, last_modified: file.lastModified };
+    if (!window.createImageBitmap) return Promise.resolve({ blob: file, meta: meta });
+    return createImageBitmap(file).then(function (bitmap) {
+      var scale = LONG_EDGE / Math.max(bitmap.width, bitmap.height);
+      meta.width = bitmap.width; meta.height = bitmap.height;
+      if (scale >= 1 && file.type === 'image/jpeg') { bitmap.close(); return { blob: file, meta: meta }; }
+      scale = Math.min(scale, 1);
+      var canvas = document.createElement('canvas');
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      bitmap.close();
+      return new Promise(function (resolve) {
+        canvas.toBlob(function (blob) {
+          meta.downscaled = true;
+          resolve({ blob: blob || file, meta: meta });
+        }, 'image/jpeg', 0.85);
+      });
+    }, function () {
+      return { blob: file, meta: meta };  // HEIC and friends: the server converts them
+    });
+  }
+
   function renderThumbs() {
     thumbs.textContent = '';
     photos.forEach(function (p, i) {
       var li = document.createElement('li');
       var img = document.createElement('img');
-      img.src = p.url; img.alt = p.file.name;
+      img.src = p.url; img.alt = p.name;
       var remove = document.createElement('button');
       remove.type = 'button'; remove.textContent = '×';
-      remove.setAttribute('aria-label', (form.dataset.removeLabel || 'Remove') + ' ' + p.file.name);
+      remove.setAttribute('aria-label', (form.dataset.removeLabel || 'Remove') + ' ' + p.name);
       remove.addEventListener('click', function () {
         URL.revokeObjectURL(p.url); photos.splice(i, 1); renderThumbs();
       });
       li.appendChild(img); li.appendChild(remove); thumbs.appendChild(li);
     });
   }
+  function addPhoto(blob, name, meta) {
+    photos.push({ blob: blob, name: name, meta: meta, url: URL.createObjectURL(blob) });
+  }
   form.querySelectorAll('input[type=file][name=photos]').forEach(function (input) {
     input.addEventListener('change', function () {
-      Array.prototype.forEach.call(input.files, function (file) {
-        photos.push({ file: file, url: URL.createObjectURL(file) });
-      });
-      input.value = '';  // the page keeps the files; the input can take more
-      renderThumbs();
+      var files = Array.prototype.slice.call(input.files);
+      input.value = '';  // the page keeps the photos; the input can take more
+      submit.disabled = true;
+      Promise.all(files.map(shrink)).then(function (shrunk) {
+        shrunk.forEach(function (s, i) {
+          // A Blob copy, not the File: a stored File can become unreadable on Android.
+          addPhoto(s.blob, files[i].name, s.meta);
+        });
+        renderThumbs();
+      }).finally(function () { submit.disabled = false; });
     });
   });
 
@@ -66,7 +103,7 @@
     form.querySelectorAll('.field-error').forEach(function (p) { p.hidden = true; p.textContent = ''; });
     form.querySelectorAll('[aria-invalid]').forEach(function (el) { el.removeAttribute('aria-invalid'); });
     var first = null;
-    Object.keys(errors).forEach(function (name) {
+    Object.keys(errors || {}).forEach(function (name) {
       var p = document.getElementById('err-' + name);
       if (!p) return;
       p.textContent = errors[name]; p.hidden = false;
@@ -75,36 +112,73 @@
     });
     return first;
   }
-  function say(text) { message.textContent = text; message.hidden = !text; }
+  function say(text, kind) {
+    message.textContent = text; message.hidden = !text;
+    message.className = kind === 'ok' ? 'saved-message' : 'form-error';
+  }
+
+  function fields() {
+    var out = [];
+    new FormData(form).forEach(function (value, name) {
+      if (name !== 'photos' && name !== 'csrf_token') out.push([name, String(value)]);
+    });
+    return out;
+  }
 
   form.addEventListener('submit', function (e) {
+    if (!window.Outbox || !window.indexedDB) return;  // plain form post
     e.preventDefault();
-    var data = new FormData(form);
-    data.delete('photos');
-    photos.forEach(function (p) { data.append('photos', p.file, p.file.name); });
-    data.set('device_time', new Date().toISOString());
-    var token = document.querySelector('meta[name="csrf-token"]').content;
+    form.elements.device_time.value = new Date().toISOString();
+    var userMeta = document.querySelector('meta[name="user-id"]');
+    var item = {
+      client_uuid: idField.value, user_id: userMeta ? userMeta.content : '',
+      url: form.action, next: form.dataset.next, unit_label: form.dataset.unitLabel,
+      fields: fields(),
+      photos: photos.map(function (p) { return { name: p.name, blob: p.blob, meta: p.meta }; }),
+    };
     submit.disabled = true; say('');
-    fetch(form.action, { method: 'POST', body: data, credentials: 'same-origin', redirect: 'manual',
-      headers: { 'Accept': 'application/json', 'X-CSRFToken': token } })
-      .then(function (r) {
-        if (r.type === 'opaqueredirect' || r.status === 401) {
-          say(form.dataset.signinMessage); return null;
-        }
-        return r.json().then(function (body) { return { status: r.status, body: body }; });
-      })
-      .then(function (res) {
-        if (!res) return;
-        if (res.status === 200 || res.status === 201) {
-          photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
-          location.href = res.body.next;
-          return;
-        }
-        var first = res.body.errors ? showErrors(res.body.errors) : null;
-        say(res.body.errors ? form.dataset.checkMessage : (res.body.message || form.dataset.failMessage));
+    // On the phone first; only then the network.
+    Outbox.put(item).then(function () { return Outbox.drain(); }).then(function () {
+      return Outbox.get(item.client_uuid);
+    }).then(function (left) {
+      if (!left) {  // the server has it
+        photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
+        location.href = form.dataset.next;
+        return;
+      }
+      if (left.state === 'needs_user') {
+        var first = showErrors(left.errors);
+        say(left.errors ? form.dataset.checkMessage : (left.last_error || form.dataset.failMessage));
         (first || message).focus();
-      })
-      .catch(function () { say(form.dataset.offlineMessage); message.focus(); })
-      .finally(function () { submit.disabled = false; });
+        return;
+      }
+      say(left.state === 'waiting_auth' ? form.dataset.signinMessage : form.dataset.queuedMessage, 'ok');
+      message.focus();
+    }, function () {
+      say(form.dataset.failMessage); message.focus();
+    }).finally(function () { submit.disabled = false; });
   });
+
+  // "Fix" from the outbox page: the stored visit comes back into the form as it was.
+  var restore = new URLSearchParams(location.search).get('restore');
+  if (restore && window.Outbox) {
+    Outbox.get(restore).then(function (item) {
+      if (!item) return;
+      item.fields.forEach(function (pair) {
+        var el = form.elements[pair[0]];
+        if (!el) return;
+        if (el instanceof RadioNodeList || (el.length && el[0] && el[0].type === 'radio')) {
+          Array.prototype.forEach.call(el, function (r) { r.checked = r.value === pair[1]; });
+        } else if (el.type === 'checkbox') {
+          el.checked = true;
+        } else {
+          el.value = pair[1];
+        }
+      });
+      item.photos.forEach(function (p) { addPhoto(p.blob, p.name, p.meta); });
+      renderThumbs();
+      if (item.errors) showErrors(item.errors);
+      if (item.last_error) say(item.last_error);
+    });
+  }
 })();

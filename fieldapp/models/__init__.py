@@ -1,12 +1,40 @@
 """The domain model: typed SQLAlchemy 2 mappings, one module per area."""
 from .base import utcnow
-from .estate import (DEFAULT_BANDS, Bill, Building, Community, Contact, ContactKind, Occupancy,
-                     Payment, Policy, Unit, UnitUse)
+from .estate import (
+                     DEFAULT_BANDS,
+                     Bill,
+                     Building,
+                     Community,
+                     Contact,
+                     ContactKind,
+                     Occupancy,
+                     Payment,
+                     Policy,
+                     Unit,
+                     UnitUse,
+)
 from .people import Assignment, AuditEvent, LoginThrottle, Role, User, record_audit
-from .visits import (Delivery, FieldPayment, NoticeType, Outcome, Photo, Promise, PromiseStatus,
-                     Reason, ServiceCategory, Visit, VisitPhoto)
-from .workorders import (Complaint, ComplaintPhoto, WorkOrder, WorkOrderEvent, WorkOrderPhoto,
-                         WorkOrderStatus)
+from .visits import (
+                     Delivery,
+                     FieldPayment,
+                     NoticeType,
+                     Outcome,
+                     Photo,
+                     Promise,
+                     PromiseStatus,
+                     Reason,
+                     ServiceCategory,
+                     Visit,
+                     VisitPhoto,
+)
+from .workorders import (
+                     Complaint,
+                     ComplaintPhoto,
+                     WorkOrder,
+                     WorkOrderEvent,
+                     WorkOrderPhoto,
+                     WorkOrderStatus,
+)
 
 __all__ = [
     "Assignment", "AuditEvent", "Bill", "Building", "Community", "Complaint", "ComplaintPhoto",

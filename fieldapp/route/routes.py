@@ -1,4 +1,4 @@
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, render_template, request, session
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -8,15 +8,10 @@ from ..domain.summary import refresh_stale
 from ..extensions import db
 from ..htmx import VARY, is_partial
 from ..models import Assignment, Building, Role, User
+from ..templating import url_with
 from . import bp
-from .services import (
-    SORTS,
-    RouteFilters,
-    band_counts,
-    held_rows,
-    policies_for,
-    route_page,
-)
+from .services import SORTS, RouteFilters, band_counts, held_rows, policies_for, route_page
+from .words import route_words, unit_link
 
 
 @bp.before_request
@@ -60,13 +55,19 @@ def index():
         abort(404)
     page = max(request.args.get("page", 1, type=int), 1)
     day = today()
-    if refresh_stale(db.session, day, building_ids):
-        db.session.commit()  # bills fell due overnight; summaries caught up once
+    if session.get("arrears_checked") != day.isoformat():
+        # Bills fall due overnight: bring this patch's summaries up to date once a day.
+        if refresh_stale(db.session, day, building_ids):
+            db.session.commit()
+        session["arrears_checked"] = day.isoformat()
     policies = policies_for(db.session, building_ids)
     result = route_page(db.session, filters, day, page, current_app.config["ROUTE_PAGE_SIZE"],
                         policies)
+    back = url_with(page=page if page > 1 else None)
     context = dict(result=result, filters=filters, housekeeper=housekeeper,
-                   args={k: v for k, v in request.args.items() if k != "page"})
+                   args={k: v for k, v in request.args.items() if k != "page"},
+                   words=route_words(), links={"card": unit_link("units.card", next=back),
+                                               "visit": unit_link("visits.new", next=back)})
     if is_partial() and page > 1:
         template = "route/_rows.html"
     else:

@@ -120,10 +120,9 @@ def band_counts(session: Session, filters: RouteFilters, today: date,
     if not policies:
         return []
     key_expr, _ = _band_exprs(policies, today)
-    base = _base_query(filters, today).subquery()
-    q = (select(key_expr.label("band"), func.count(), func.sum(Unit.arrears_fen))
-         .select_from(Unit).join(Building, Building.id == Unit.building_id)
-         .where(Unit.id.in_(select(base.c.id))).group_by("band"))
+    q = (_base_query(filters, today)
+         .with_only_columns(key_expr.label("band"), func.count(), func.sum(Unit.arrears_fen))
+         .group_by("band"))
     found = {key: (n, total) for key, n, total in session.execute(q)}
     bands: dict[str, Band] = {}
     for policy in policies.values():
@@ -149,7 +148,7 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
     if not policies:
         return RoutePage([], page, False, policies)
     key_expr, rank_expr = _band_exprs(policies, today)
-    q = _base_query(filters, today).add_columns(key_expr.label("band"))
+    q = _base_query(filters, today).add_columns(*ROW_COLUMNS)
     if filters.band:
         q = q.where(key_expr == filters.band)
     distances: dict[int, float] = {}
@@ -170,23 +169,23 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
     q = q.limit(page_size + 1).offset((page - 1) * page_size)
     hits = session.execute(q).all()
     has_more = len(hits) > page_size
-    ids = [h[0] for h in hits[:page_size]]
-    rows = _load_rows(session, ids, today, policies, distances)
+    rows = _load_rows(session, hits[:page_size], today, policies, distances)
     return RoutePage(rows, page, has_more, policies)
 
 
-def _load_rows(session: Session, ids: list[int], today: date, policies: dict[int, Policy],
-               distances: dict[int, float]) -> list[RouteRow]:
-    """Details for one page of units: a handful of indexed queries, not one per row."""
-    if not ids:
-        return []
-    units = session.execute(
-        select(Unit.id, Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
+# What a row shows, read in the same query that sorts and pages the units.
+ROW_COLUMNS = (Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
                Unit.oldest_unpaid_due, Unit.late_fee_waived, Unit.last_visit_at,
-               Unit.last_visit_outcome, Unit.next_promise_date, Unit.on_hold,
-               Unit.rectified_at, Building.name, Building.community_id)
-        .join(Building, Building.id == Unit.building_id).where(Unit.id.in_(ids))
-    ).all()
+               Unit.last_visit_outcome, Unit.next_promise_date, Unit.on_hold, Unit.rectified_at,
+               Building.name, Building.community_id)
+
+
+def _load_rows(session: Session, units: list, today: date, policies: dict[int, Policy],
+               distances: dict[int, float]) -> list[RouteRow]:
+    """Owner and late fee for one page of units: two indexed queries, not one per row."""
+    if not units:
+        return []
+    ids = [u.id for u in units]
     owners: dict[int, tuple[str, str]] = {}
     for unit_id, surname, phone in session.execute(
             select(Contact.unit_id, Contact.surname, Contact.phone)
@@ -201,7 +200,7 @@ def _load_rows(session: Session, ids: list[int], today: date, policies: dict[int
                    Bill.due_date < today)):
         open_bills.setdefault(b.unit_id, []).append(b)
     bands = {cid: bands_from_policy(p.bands) for cid, p in policies.items()}
-    by_id = {}
+    rows = []
     for u in units:
         policy = policies[u.community_id]
         days = days_overdue(u.oldest_unpaid_due, today)
@@ -224,8 +223,8 @@ def _load_rows(session: Session, ids: list[int], today: date, policies: dict[int
             row.badges.append("promise_due" if u.next_promise_date <= today else "promise")
         if u.late_fee_waived:
             row.badges.append("waived")
-        by_id[u.id] = row
-    return [by_id[i] for i in ids]
+        rows.append(row)
+    return rows
 
 
 def held_rows(session: Session, filters: RouteFilters, today: date,
@@ -233,7 +232,6 @@ def held_rows(session: Session, filters: RouteFilters, today: date,
     """Units waiting for a repair ("repair pending"): shown apart, not to be dunned."""
     if not policies:
         return []
-    q = _base_query(filters, today, on_hold=True).order_by(Unit.building_id, Unit.floor,
-                                                           Unit.number).limit(limit)
-    ids = list(session.scalars(q))
-    return _load_rows(session, ids, today, policies, {})
+    q = (_base_query(filters, today, on_hold=True).add_columns(*ROW_COLUMNS)
+         .order_by(Unit.building_id, Unit.floor, Unit.number).limit(limit))
+    return _load_rows(session, session.execute(q).all(), today, policies, {})

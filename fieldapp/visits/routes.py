@@ -72,6 +72,11 @@ def create(unit_id: int):
     unit = get_unit_or_404(unit_id, current_user)
     as_json = wants_json()
     form = request.form.to_dict()
+    queued_by = form.get("queued_by")
+    if queued_by and queued_by != str(current_user.id):
+        # A queue from another user's session on a shared phone is never filed as mine.
+        return jsonify(error="wrong_user", message=_(
+            "These visits were queued by another user; they sign in to send them.")), 403
     if not form.get("client_uuid") and not as_json:
         form["client_uuid"] = str(uuid.uuid4())  # a plain form post without JavaScript
     uploads = uploads_from_request()
