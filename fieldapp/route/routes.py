@@ -71,8 +71,9 @@ def index():
     if is_partial() and page > 1:
         template = "route/_rows.html"
     else:
-        context["counts"] = band_counts(db.session, filters, day, policies)
-        context["held"] = held_rows(db.session, filters, day, policies) if page == 1 else []
+        context["counts"], held = band_counts(db.session, filters, day, policies)
+        context["held"] = held_rows(db.session, filters, day, policies) \
+            if page == 1 and held else []
         context["buildings"] = db.session.scalars(
             select(Building).where(Building.id.in_(building_ids)) if building_ids is not None
             else select(Building)).all()

@@ -12,7 +12,7 @@ from geopy.distance import geodesic
 from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.arrears import Band, aging_band, bands_from_policy, days_overdue, late_fee
+from ..domain.arrears import Band, aging_band, bands_from_policy, days_overdue, late_fee_fen
 from ..domain.stages import stage_rank
 from ..models import Bill, Building, Contact, ContactKind, Policy, Unit
 
@@ -76,6 +76,20 @@ def policies_for(session: Session, building_ids: list[int] | None) -> dict[int, 
 
 def _band_exprs(policies: dict[int, Policy], today: date):
     """SQL CASE expressions for (band key, severity rank) from each community's bands."""
+    signature = (today, tuple((cid, repr(p.bands)) for cid, p in sorted(policies.items())))
+    cached = _BAND_EXPRS.get(signature)
+    if cached is None:
+        if len(_BAND_EXPRS) > 64:
+            _BAND_EXPRS.clear()
+        cached = _BAND_EXPRS[signature] = _build_band_exprs(policies, today)
+    return cached
+
+
+# Expressions are immutable: built once per day and band set, not on every request.
+_BAND_EXPRS: dict[tuple, tuple] = {}
+
+
+def _build_band_exprs(policies: dict[int, Policy], today: date):
     key_whens, rank_whens = [], []
     single = len(policies) == 1
     for community_id, policy in policies.items():
@@ -91,11 +105,12 @@ def _band_exprs(policies: dict[int, Policy], today: date):
     return case(*key_whens, else_=literal("")), case(*rank_whens, else_=literal(0))
 
 
-def _base_query(filters: RouteFilters, today: date, on_hold: bool = False):
+def _base_query(filters: RouteFilters, today: date, on_hold: bool | None = False):
     """Overdue units of the patch; those on dunning hold are listed on their own."""
     q = (select(Unit.id).join(Building, Building.id == Unit.building_id)
-         .where(Unit.arrears_fen > 0, Unit.oldest_unpaid_due < today,
-                Unit.on_hold.is_(on_hold)))
+         .where(Unit.arrears_fen > 0, Unit.oldest_unpaid_due < today))
+    if on_hold is not None:
+        q = q.where(Unit.on_hold.is_(on_hold))
     if filters.building_ids is not None:
         q = q.where(Unit.building_id.in_(filters.building_ids))
     if filters.building_id is not None:
@@ -115,21 +130,29 @@ def _base_query(filters: RouteFilters, today: date, on_hold: bool = False):
 
 
 def band_counts(session: Session, filters: RouteFilters, today: date,
-                policies: dict[int, Policy]) -> list[BandCount]:
-    """Units and arrears per band for the chips; ignores the band filter itself."""
+                policies: dict[int, Policy]) -> tuple[list[BandCount], int]:
+    """Units and arrears per band for the chips (ignoring the band filter itself), and
+    how many overdue units are on dunning hold, in one query."""
     if not policies:
-        return []
+        return [], 0
     key_expr, _ = _band_exprs(policies, today)
-    q = (_base_query(filters, today)
-         .with_only_columns(key_expr.label("band"), func.count(), func.sum(Unit.arrears_fen))
-         .group_by("band"))
-    found = {key: (n, total) for key, n, total in session.execute(q)}
+    q = (_base_query(filters, today, on_hold=None)
+         .with_only_columns(key_expr.label("band"), Unit.on_hold, func.count(),
+                            func.sum(Unit.arrears_fen))
+         .group_by("band", Unit.on_hold))
+    found: dict[str, tuple[int, int]] = {}
+    held = 0
+    for key, on_hold, n, total in session.connection().execute(q):
+        if on_hold:
+            held += n
+        else:
+            found[key] = (n, total)
     bands: dict[str, Band] = {}
     for policy in policies.values():
         for band in bands_from_policy(policy.bands):
             bands.setdefault(band.key, band)
     ordered = sorted(bands.values(), key=lambda b: (-stage_rank(b.stage), -b.min_days))
-    return [BandCount(b, *found.get(b.key, (0, 0))) for b in ordered]
+    return [BandCount(b, *found.get(b.key, (0, 0))) for b in ordered], held
 
 
 def building_distances(session: Session, building_ids: list[int] | None, lat: float,
@@ -167,7 +190,8 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
     else:
         q = q.order_by(rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id)
     q = q.limit(page_size + 1).offset((page - 1) * page_size)
-    hits = session.execute(q).all()
+    # Core rows straight from the connection: no ORM identity work for a read-only list.
+    hits = session.connection().execute(q).all()
     has_more = len(hits) > page_size
     rows = _load_rows(session, hits[:page_size], today, policies, distances)
     return RoutePage(rows, page, has_more, policies)
@@ -187,14 +211,14 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
         return []
     ids = [u.id for u in units]
     owners: dict[int, tuple[str, str]] = {}
-    for unit_id, surname, phone in session.execute(
+    for unit_id, surname, phone in session.connection().execute(
             select(Contact.unit_id, Contact.surname, Contact.phone)
             .where(Contact.unit_id.in_(ids),
                    Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE]))
             .order_by(Contact.id.desc())):
         owners[unit_id] = (surname, phone)  # descending, so the first contact wins
     open_bills: dict[int, list] = {}
-    for b in session.execute(
+    for b in session.connection().execute(
             select(Bill.unit_id, Bill.amount_fen, Bill.paid_fen, Bill.due_date)
             .where(Bill.unit_id.in_(ids), Bill.paid_fen < Bill.amount_fen,
                    Bill.due_date < today)):
@@ -204,13 +228,14 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
     for u in units:
         policy = policies[u.community_id]
         days = days_overdue(u.oldest_unpaid_due, today)
-        fee = late_fee(open_bills.get(u.id, []), today, grace_days=policy.late_fee_grace_days,
-                       daily_ppm=policy.late_fee_daily_ppm, waived=u.late_fee_waived)
+        fee = late_fee_fen(open_bills.get(u.id, ()), today,
+                           grace_days=policy.late_fee_grace_days,
+                           daily_ppm=policy.late_fee_daily_ppm, waived=u.late_fee_waived)
         surname, phone = owners.get(u.id, ("", ""))
         row = RouteRow(unit_id=u.id, label=f"{u.name}-{u.number}", building_id=u.building_id,
                        floor=u.floor, arrears_fen=u.arrears_fen, days_overdue=days,
                        band=aging_band(days, bands[u.community_id]),
-                       late_fee_fen=fee.fee_fen, late_fee_waived=u.late_fee_waived,
+                       late_fee_fen=fee, late_fee_waived=u.late_fee_waived,
                        owner_surname=surname, owner_phone=phone,
                        distance_m=distances.get(u.building_id),
                        last_visit_at=u.last_visit_at, last_visit_outcome=u.last_visit_outcome,

@@ -3,7 +3,7 @@ gettext and URL building were a third of the page's time (bench/route_list.py)."
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import get_translations
+from flask_babel import get_locale, get_translations
 from flask_babel import gettext as _
 
 from ..domain.stages import STAGE_LABELS
@@ -22,7 +22,18 @@ def _days(n: int) -> str:
     return text.replace("%(num)s", "{n}")
 
 
+_WORDS: dict[str, dict] = {}
+
+
 def route_words() -> dict:
+    """The words in the current language; the same for every request in it."""
+    locale = str(get_locale())
+    if locale not in _WORDS:
+        _WORDS[locale] = _words()
+    return _WORDS[locale]
+
+
+def _words() -> dict:
     return {
         "stage": {key: str(text) for key, text in STAGE_LABELS.items()},
         "outcome": {key: str(text) for key, text in OUTCOMES},
