@@ -47,8 +47,9 @@
   }
   // The next units of the route list, card and visit form, for the stairwell ahead.
   var links = Array.prototype.slice.call(document.querySelectorAll('.route-row .row-link'), 0, 10);
-  if (links.length && !body.hasAttribute('data-from-cache')) {
-    var urls = [];
+  var signedIn = !!document.querySelector('meta[name="user-id"]');
+  if (signedIn && !body.hasAttribute('data-from-cache')) {
+    var urls = ['/outbox'];  // the waiting-to-send page must open in the basement too
     links.forEach(function (a) {
       urls.push(a.getAttribute('href'));
       urls.push(a.closest('.route-row').dataset.visitUrl);

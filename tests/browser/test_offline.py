@@ -1,0 +1,143 @@
+"""Installable and offline, with the service worker active (OFFLINE.md §8)."""
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from fieldapp.extensions import db
+from fieldapp.models import User, Visit, VisitPhoto
+
+from ..photos import make_jpeg
+from .conftest import CHROMIUM, CHROMIUM_ARGS, check_accessibility, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def wait_for_worker(page) -> None:
+    """Reload until the service worker controls the page (first load only installs it)."""
+    for _ in range(40):
+        if page.evaluate("() => !!navigator.serviceWorker.controller"):
+            return
+        time.sleep(0.25)
+        if _ % 8 == 7:
+            page.reload()
+    raise AssertionError("service worker never took control")
+
+
+def visits_by(live_app, username: str) -> list[Visit]:
+    with live_app.app_context():
+        user = db.session.scalar(select(User).where(User.username == username))
+        visits = db.session.scalars(select(Visit).where(Visit.user_id == user.id)).all()
+        for v in visits:
+            v.photo_count = db.session.scalar(
+                select(func.count()).select_from(VisitPhoto).where(VisitPhoto.visit_id == v.id))
+        db.session.remove()
+        return visits
+
+
+def log_visit(page, photo_color) -> None:
+    page.locator("label.outcome", has=page.locator("input[value=nobody_home]")).click()
+    page.select_option("#notice_type", "reminder")
+    page.locator("label.choice", has=page.locator("input[value=door]")).click()
+    page.set_input_files(".photo-take input", files=[{
+        "name": "door.jpg", "mimeType": "image/jpeg",
+        "buffer": make_jpeg(1200, 900, color=photo_color)}])
+    expect(page.locator(".thumbs img")).to_have_count(1)
+    page.click(".submit-visit")
+
+
+def test_route_list_and_opened_cards_work_offline(page):
+    sign_in(page, "housekeeper3")
+    wait_for_worker(page)
+    page.goto("/route")
+    cards = []
+    for i in (0, 1):
+        page.locator(".route-row .row-link").nth(i).click()
+        expect(page.locator(".big-amount")).to_be_visible()
+        cards.append((page.url, page.locator("h1").inner_text()))
+        page.go_back()
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator(".offline-banner")).to_be_visible()
+    expect(page.locator(".offline-banner")).to_contain_text(re.compile(r"\d\d:\d\d"))
+    expect(page.locator(".route-row").first).to_be_visible()
+    assert page.locator("html").count() == 1 and page.locator(".bottom-nav").count() == 1
+    for url, title in cards:
+        page.goto(url)
+        expect(page.locator("h1")).to_have_text(title)
+        expect(page.locator(".offline-banner")).to_be_visible()
+    page.goto("/workorders/never-opened")
+    expect(page.locator("main")).to_contain_text(re.compile("离线|No signal|没有保存"))
+    check_accessibility(page, "offline-page")
+    page.context.set_offline(False)
+
+
+def test_visits_logged_offline_survive_a_reload_and_are_sent_once(page, live_app):
+    before = len(visits_by(live_app, "housekeeper2"))
+    sign_in(page, "housekeeper2")
+    wait_for_worker(page)
+    page.goto("/route")
+    page.wait_for_timeout(1500)  # prefetch of the next cards and visit forms
+    visit_urls = page.locator(".route-row").evaluate_all(
+        "els => els.slice(0, 3).map(e => e.dataset.visitUrl)")
+    page.context.set_offline(True)
+    for i, url in enumerate(visit_urls):
+        page.goto(url)
+        log_visit(page, (40 * i, 90, 120))
+        expect(page.locator("#form-message")).to_have_class("saved-message")
+    page.reload()
+    expect(page.locator(".outbox-badge .outbox-count")).to_have_text("3")
+    page.goto("/outbox")
+    expect(page.locator(".outbox-item")).to_have_count(3)
+    check_accessibility(page, "outbox")
+    page.context.set_offline(False)
+    expect(page.locator(".outbox-badge")).to_be_hidden(timeout=20_000)
+    stored = visits_by(live_app, "housekeeper2")[before:]
+    assert len(stored) == 3
+    assert len({v.client_uuid for v in stored}) == 3
+    assert all(v.photo_count == 1 for v in stored)
+
+
+def test_server_error_is_retried_and_stored_once(page, live_app):
+    before = len(visits_by(live_app, "housekeeper1"))
+    sign_in(page, "housekeeper1")
+    failures = {"left": 1}
+
+    def fail_once(route):
+        if route.request.method == "POST" and failures["left"]:
+            failures["left"] -= 1
+            route.fulfill(status=500, content_type="application/json",
+                          body='{"error": "server_error"}')
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/units/\d+/visits(\?.*)?$"), fail_once)
+    page.goto(page.locator(".route-row").nth(5).get_attribute("data-visit-url"))
+    log_visit(page, (10, 10, 200))
+    expect(page.locator("#form-message")).to_have_class("saved-message")
+    assert failures["left"] == 0
+    page.goto("/outbox")
+    page.click(".send-now")
+    expect(page.locator(".outbox-item")).to_have_count(0, timeout=15_000)
+    assert len(visits_by(live_app, "housekeeper1")) == before + 1
+
+
+def test_installable_without_errors(pw, tmp_path, live_server):
+    """Chromium reports no installability errors (a persistent profile: not incognito)."""
+    context = pw.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+        base_url=live_server)
+    page = context.new_page()
+    page.goto("/login")
+    cdp = context.new_cdp_session(page)
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    manifest = page.evaluate("() => fetch('/manifest.webmanifest').then(r => r.json())")
+    context.close()
+    assert errors == []
+    assert manifest["display"] == "standalone"
+    assert {"192x192", "512x512"} <= {i["sizes"] for i in manifest["icons"]}
+    assert any(i.get("purpose") == "maskable" for i in manifest["icons"])
