@@ -289,3 +289,21 @@ def test_concurrent_duplicates_are_stored_once(app, door):
         t.join()
     assert sorted(statuses) == [200, 200, 200, 201]
     assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
+
+
+def test_queue_of_another_user_is_refused(client, login_as, door):
+    """A visit queued under another user's session is never filed under mine."""
+    hk, unit, _ = door
+    login_as(hk)
+    r = post_visit(client, unit.id, headers=JSON, queued_by=str(hk.id + 1000))
+    assert r.status_code == 403 and r.json["error"] == "wrong_user"
+    assert post_visit(client, unit.id, headers=JSON, queued_by=str(hk.id)).status_code == 201
+
+
+def test_session_api_gives_a_fresh_token_or_401(client, login_as, door):
+    assert client.get("/api/session").status_code == 401
+    hk, *_ = door
+    login_as(hk)
+    r = client.get("/api/session")
+    assert r.json["user_id"] == hk.id and r.json["csrf_token"]
+    assert r.headers["Cache-Control"] == "no-store"

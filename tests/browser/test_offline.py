@@ -141,3 +141,66 @@ def test_installable_without_errors(pw, tmp_path, live_server):
     assert manifest["display"] == "standalone"
     assert {"192x192", "512x512"} <= {i["sizes"] for i in manifest["icons"]}
     assert any(i.get("purpose") == "maskable" for i in manifest["icons"])
+
+
+def queue_one_offline(page, username: str) -> str:
+    sign_in(page, username)
+    wait_for_worker(page)
+    page.goto("/route")
+    page.wait_for_timeout(1500)
+    url = page.locator(".route-row").nth(7).get_attribute("data-visit-url")
+    page.context.set_offline(True)
+    page.goto(url)
+    log_visit(page, (200, 200, 0))
+    expect(page.locator("#form-message")).to_have_class("saved-message")
+    return url
+
+
+def test_expired_session_waits_for_sign_in_then_sends(page, live_app):
+    before = len(visits_by(live_app, "housekeeper3"))
+    queue_one_offline(page, "housekeeper3")
+    page.context.clear_cookies()
+    page.context.set_offline(False)
+    page.goto("/outbox")  # signed out: the login page, the queue untouched
+    page.wait_for_timeout(1000)
+    assert len(visits_by(live_app, "housekeeper3")) == before
+    sign_in(page, "housekeeper3")
+    expect(page.locator(".outbox-badge")).to_be_hidden(timeout=20_000)
+    assert len(visits_by(live_app, "housekeeper3")) == before + 1
+
+
+def test_another_user_on_the_same_phone_never_sends_the_queue(page, live_app):
+    before = {u: len(visits_by(live_app, u)) for u in ("housekeeper1", "housekeeper2")}
+    queue_one_offline(page, "housekeeper1")
+    page.context.clear_cookies()
+    page.context.set_offline(False)
+    sign_in(page, "housekeeper2")
+    expect(page.locator(".outbox-badge")).to_be_hidden()
+    page.wait_for_timeout(1500)
+    assert len(visits_by(live_app, "housekeeper2")) == before["housekeeper2"]
+    assert len(visits_by(live_app, "housekeeper1")) == before["housekeeper1"]
+    page.context.clear_cookies()
+    sign_in(page, "housekeeper1")
+    expect(page.locator(".outbox-badge")).to_be_hidden(timeout=20_000)
+    assert len(visits_by(live_app, "housekeeper1")) == before["housekeeper1"] + 1
+
+
+def test_new_service_worker_takes_over_without_stranding_the_queue(page, live_app):
+    before = len(visits_by(live_app, "housekeeper2"))
+    queue_one_offline(page, "housekeeper2")
+    old = page.evaluate("() => caches.keys()")
+    live_app.config["SW_VERSION_SALT"] = "v2"  # a deploy with a new worker
+    try:
+        page.context.set_offline(False)
+        page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => r.update())")
+        for _ in range(40):
+            keys = page.evaluate("() => caches.keys()")
+            if keys and not set(keys) & set(old):
+                break
+            time.sleep(0.25)
+        assert not set(page.evaluate("() => caches.keys()")) & set(old)
+        page.goto("/route")
+        expect(page.locator(".outbox-badge")).to_be_hidden(timeout=20_000)
+    finally:
+        live_app.config["SW_VERSION_SALT"] = ""
+    assert len(visits_by(live_app, "housekeeper2")) == before + 1
