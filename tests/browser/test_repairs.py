@@ -1,0 +1,73 @@
+"""Fix first, then collect, on phones: complaint from a visit, the engineer's repair,
+the owner's satisfaction."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from ..photos import make_jpeg
+from .conftest import check_accessibility, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def test_complaint_repair_and_satisfaction(page):
+    sign_in(page, "housekeeper1")
+    row = page.locator(".route-row").nth(12)
+    unit_id = row.get_attribute("data-unit-id")
+    page.goto(row.get_attribute("data-visit-url"))
+    page.locator("label.outcome", has=page.locator("input[value=met_owner]")).click()
+    page.select_option("#reason", "service")
+    page.select_option("#service_category", "leak")
+    page.check("input[name=complaint]")
+    page.fill("#complaint_description", "顶楼卫生间漏水三个月了")
+    check_accessibility(page, "visit-form-complaint")
+    page.click(".submit-visit")
+    expect(page).to_have_url(re.compile(rf"#unit-{unit_id}$"))
+
+    held = page.locator("details.held")
+    expect(held).to_contain_text("1")
+    if not held.evaluate("d => d.open"):  # the #unit- fragment usually opens it already
+        held.locator("summary").click()
+    expect(held.locator(f'[data-unit-id="{unit_id}"] .badge-hold')).to_be_visible()
+    expect(page.locator(f'#route-rows [data-unit-id="{unit_id}"]')).to_have_count(0)
+    page.goto(f"/units/{unit_id}")
+    expect(page.locator(".hold-banner")).to_be_visible()
+    check_accessibility(page, "unit-card-on-hold")
+
+    page.goto(f"/units/{unit_id}/visits/new")
+    page.locator("label.outcome", has=page.locator("input[value=promised]")).click()
+    page.select_option("#reason", "hardship")
+    page.fill("#promise_date", "2026-12-01")
+    page.fill("#promise_amount", "100")
+    page.click(".submit-visit")
+    expect(page.locator("#form-message")).to_contain_text("#")  # names the work order
+
+    page.context.clear_cookies()
+    sign_in(page, "engineer")
+    expect(page.locator(".work-orders .route-row")).not_to_have_count(0)
+    check_accessibility(page, "work-orders")
+    page.locator(".work-orders .row-link", has_text="漏水").first.click()
+    expect(page.locator("main")).not_to_contain_text("138")  # no owner phone numbers
+    page.get_by_role("button", name=re.compile("接单|Accept")).click()
+    page.get_by_role("button", name=re.compile("开始维修|Start")).click()
+    page.fill("#repair_notes", "更换防水层，闭水试验 48 小时无渗漏")
+    page.set_input_files("#after_photos", files=[
+        {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": make_jpeg(900, 600)}])
+    check_accessibility(page, "work-order-close")
+    page.get_by_role("button", name=re.compile("关闭工单|Close work order")).click()
+    expect(page.locator("#repair-h")).to_be_visible()
+
+    page.context.clear_cookies()
+    sign_in(page, "housekeeper1")
+    expect(page.locator(f'#unit-{unit_id} .badge-rectified')).to_be_visible()
+    page.goto(f"/units/{unit_id}")
+    banner = page.locator(".rectified-banner")
+    expect(banner).to_contain_text("更换防水层")
+    expect(banner.locator("img")).to_have_count(1)
+    check_accessibility(page, "unit-card-rectified")
+    banner.locator("label.choice", has=page.locator("input[value=yes]")).click()
+    page.fill("#satisfaction-note", "业主确认不漏了")
+    banner.get_by_role("button").click()
+    expect(page.locator(".rectified-banner")).to_have_count(0)
+    expect(page.locator(".timeline")).to_contain_text("业主满意")
