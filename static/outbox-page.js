@@ -14,7 +14,7 @@
     top.className = 'row-link';
     var when = new Date(item.created_at);
     top.textContent = (item.unit_label || '') + ' · ' + when.toLocaleString() + ' · ' +
-      item.photos.length + ' ' + list.dataset.photos;
+      list.dataset.photos.replace('{n}', item.photos.length);
     var state = document.createElement('p');
     state.className = 'outbox-state';
     state.textContent = states[item.state] + (item.last_error ? ': ' + item.last_error : '');
