@@ -39,6 +39,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     from .storage import init_app as init_storage
     init_storage(app)
+    from .compression import init_app as init_compression
+    init_compression(app)
     from .cli import init_app as init_cli
     init_cli(app)
     from .templating import init_app as init_templating

@@ -16,17 +16,18 @@ from .domain.money import format_yuan, mask_phone
 from .domain.stages import next_step, stage_label
 from .models import Role
 
-_STATIC_HASHES: dict[str, str] = {}
+# Files change only with a deploy, which restarts the app: hash each one once.
+_STATIC_URLS: dict[tuple[str, str], str] = {}
 
 
 def static_url(filename: str) -> str:
     """A static URL carrying a content hash, so assets can be cached for a year."""
-    digest = _STATIC_HASHES.get(filename)
-    if digest is None:
-        path = ROOT / "static" / filename
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
-        _STATIC_HASHES[filename] = digest
-    return url_for("static", filename=filename, v=digest)
+    key = (request.script_root, filename)
+    url = _STATIC_URLS.get(key)
+    if url is None:
+        digest = hashlib.sha256((ROOT / "static" / filename).read_bytes()).hexdigest()[:10]
+        url = _STATIC_URLS[key] = url_for("static", filename=filename, v=digest)
+    return url
 
 
 @dataclass(frozen=True)

@@ -74,9 +74,10 @@ def index():
         context["counts"], held = band_counts(db.session, filters, day, policies)
         context["held"] = held_rows(db.session, filters, day, policies) \
             if page == 1 and held else []
-        context["buildings"] = db.session.scalars(
-            select(Building).where(Building.id.in_(building_ids)) if building_ids is not None
-            else select(Building)).all()
+        buildings = select(Building.id, Building.name).order_by(Building.id)
+        if building_ids is not None:
+            buildings = buildings.where(Building.id.in_(building_ids))
+        context["buildings"] = db.session.connection().execute(buildings).all()
         if current_user.role != Role.HOUSEKEEPER:
             context["housekeepers"] = db.session.scalars(
                 select(User).where(User.role == Role.HOUSEKEEPER,
