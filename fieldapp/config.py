@@ -48,7 +48,11 @@ class Config:
         )
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(instance / "uploads"))
         self.FIELDAPP_TZ = os.environ.get("FIELDAPP_TZ", "Asia/Shanghai")
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Pins "today" (YYYY-MM-DD) for benchmarks and demos that must not drift.
+        self.FIXED_TODAY = os.environ.get("FIELDAPP_TODAY") or None
+        # A server database can drop idle connections; an SQLite file cannot.
+        self.SQLALCHEMY_ENGINE_OPTIONS = (
+            {} if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") else {"pool_pre_ping": True})
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.FIELDAPP_ENV == "production"

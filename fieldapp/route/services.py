@@ -5,11 +5,11 @@ is computed at query time from the per-unit summary (never stored: it changes ev
 day without new data). Each community may have its own bands."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from geopy.distance import geodesic
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from ..domain.arrears import Band, aging_band, bands_from_policy, days_overdue, late_fee_fen
@@ -105,26 +105,67 @@ def _build_band_exprs(policies: dict[int, Policy], today: date):
     return case(*key_whens, else_=literal("")), case(*rank_whens, else_=literal(0))
 
 
-def _base_query(filters: RouteFilters, today: date, on_hold: bool | None = False):
+@dataclass(frozen=True)
+class _Shape:
+    """What decides a query's SQL text; the values travel as bound parameters."""
+    patch: bool
+    building: bool
+    search: str  # "", "plain" or "dash"
+    band: bool
+
+
+def _shape_and_params(filters: RouteFilters, today: date) -> tuple[_Shape, dict]:
+    params: dict = {"today": today}
+    if filters.building_ids is not None:
+        params["patch"] = list(filters.building_ids)
+    if filters.building_id is not None:
+        params["building"] = filters.building_id
+    search = ""
+    text = filters.q.strip().replace("\\", "").replace("%", "").replace("_", "")
+    if text:
+        search, params["q"] = "plain", text
+        if "-" in text:  # "3栋-1203" as shown on the rows
+            search = "dash"
+            params["qb"], _, params["qn"] = text.rpartition("-")
+    if filters.band:
+        params["band"] = filters.band
+    return _Shape(filters.building_ids is not None, filters.building_id is not None, search,
+                  bool(filters.band)), params
+
+
+# Built statements, by shape: constructing SQLAlchemy expressions on every request
+# cost more than running them (bench/route_list.py).
+_STATEMENTS: dict[tuple, object] = {}
+
+
+def _cached(key: tuple, build):
+    stmt = _STATEMENTS.get(key)
+    if stmt is None:
+        if len(_STATEMENTS) > 512:
+            _STATEMENTS.clear()
+        stmt = _STATEMENTS[key] = build()
+    return stmt
+
+
+def _base_query(shape: _Shape, on_hold: bool | None = False):
     """Overdue units of the patch; those on dunning hold are listed on their own."""
     q = (select(Unit.id).join(Building, Building.id == Unit.building_id)
-         .where(Unit.arrears_fen > 0, Unit.oldest_unpaid_due < today))
+         .where(Unit.arrears_fen > 0, Unit.oldest_unpaid_due < bindparam("today", type_=Date)))
     if on_hold is not None:
         q = q.where(Unit.on_hold.is_(on_hold))
-    if filters.building_ids is not None:
-        q = q.where(Unit.building_id.in_(filters.building_ids))
-    if filters.building_id is not None:
-        q = q.where(Unit.building_id == filters.building_id)
-    text = filters.q.strip()
-    if text:
-        like = text.replace("\\", "").replace("%", "").replace("_", "")
-        conds = [Unit.number.startswith(like),
+    if shape.patch:
+        q = q.where(Unit.building_id.in_(bindparam("patch", expanding=True)))
+    if shape.building:
+        q = q.where(Unit.building_id == bindparam("building"))
+    if shape.search:
+        text = bindparam("q", type_=String)
+        conds = [Unit.number.startswith(text),
                  select(Contact.id).where(Contact.unit_id == Unit.id,
-                                          or_(Contact.surname == like,
-                                              Contact.name.startswith(like))).exists()]
-        if "-" in like:  # "3栋-1203" as shown on the rows
-            b, _, n = like.rpartition("-")
-            conds.append(and_(Building.name == b, Unit.number.startswith(n)))
+                                          or_(Contact.surname == text,
+                                              Contact.name.startswith(text))).exists()]
+        if shape.search == "dash":
+            conds.append(and_(Building.name == bindparam("qb", type_=String),
+                              Unit.number.startswith(bindparam("qn", type_=String))))
         q = q.where(or_(*conds))
     return q
 
@@ -136,13 +177,15 @@ def band_counts(session: Session, filters: RouteFilters, today: date,
     if not policies:
         return [], 0
     key_expr, _ = _band_exprs(policies, today)
-    q = (_base_query(filters, today, on_hold=None)
-         .with_only_columns(key_expr.label("band"), Unit.on_hold, func.count(),
-                            func.sum(Unit.arrears_fen))
-         .group_by("band", Unit.on_hold))
+    shape, params = _shape_and_params(replace(filters, band=None), today)
+    q = _cached(("counts", shape, id(key_expr)), lambda: (
+        _base_query(shape, on_hold=None)
+        .with_only_columns(key_expr.label("band"), Unit.on_hold, func.count(),
+                           func.sum(Unit.arrears_fen))
+        .group_by("band", Unit.on_hold)))
     found: dict[str, tuple[int, int]] = {}
     held = 0
-    for key, on_hold, n, total in session.connection().execute(q):
+    for key, on_hold, n, total in session.connection().execute(q, params):
         if on_hold:
             held += n
         else:
@@ -171,27 +214,35 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
     if not policies:
         return RoutePage([], page, False, policies)
     key_expr, rank_expr = _band_exprs(policies, today)
-    q = _base_query(filters, today).add_columns(*ROW_COLUMNS)
-    if filters.band:
-        q = q.where(key_expr == filters.band)
+    shape, params = _shape_and_params(filters, today)
+    params.update(limit=page_size + 1, offset=(page - 1) * page_size)
+
+    def page_query(order):
+        q = _base_query(shape).add_columns(*ROW_COLUMNS)
+        if shape.band:
+            q = q.where(key_expr == bindparam("band", type_=String))
+        return (q.order_by(*order).limit(bindparam("limit", type_=Integer))
+                .offset(bindparam("offset", type_=Integer)))
+
     distances: dict[int, float] = {}
     if filters.sort == "distance" and filters.lat is not None and filters.lon is not None:
         distances = building_distances(session, filters.building_ids, filters.lat, filters.lon)
         ranked = sorted(distances, key=distances.get)
         dist_rank = case({bid: i for i, bid in enumerate(ranked)}, value=Unit.building_id,
                          else_=len(ranked)) if ranked else literal(0)
-        q = q.order_by(dist_rank, Unit.floor, Unit.number, Unit.id)
-    elif filters.sort == "promise":
-        # Units with a promise first, soonest date first; the rest by severity.
-        q = q.order_by(Unit.next_promise_date.is_(None), Unit.next_promise_date,
-                       rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id)
-    elif filters.sort in ("walk", "distance"):
-        q = q.order_by(Unit.building_id, Unit.floor, Unit.number, Unit.id)
+        q = page_query((dist_rank, Unit.floor, Unit.number, Unit.id))
     else:
-        q = q.order_by(rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id)
-    q = q.limit(page_size + 1).offset((page - 1) * page_size)
+        sort = "walk" if filters.sort == "distance" else filters.sort
+        orders = {
+            # Units with a promise first, soonest date first; the rest by severity.
+            "promise": lambda: (Unit.next_promise_date.is_(None), Unit.next_promise_date,
+                                rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
+            "walk": lambda: (Unit.building_id, Unit.floor, Unit.number, Unit.id),
+            "band": lambda: (rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
+        }
+        q = _cached(("page", shape, sort, id(key_expr)), lambda: page_query(orders[sort]()))
     # Core rows straight from the connection: no ORM identity work for a read-only list.
-    hits = session.connection().execute(q).all()
+    hits = session.connection().execute(q, params).all()
     has_more = len(hits) > page_size
     rows = _load_rows(session, hits[:page_size], today, policies, distances)
     return RoutePage(rows, page, has_more, policies)
@@ -257,6 +308,9 @@ def held_rows(session: Session, filters: RouteFilters, today: date,
     """Units waiting for a repair ("repair pending"): shown apart, not to be dunned."""
     if not policies:
         return []
-    q = (_base_query(filters, today, on_hold=True).add_columns(*ROW_COLUMNS)
-         .order_by(Unit.building_id, Unit.floor, Unit.number).limit(limit))
-    return _load_rows(session, session.execute(q).all(), today, policies, {})
+    shape, params = _shape_and_params(replace(filters, band=None), today)
+    q = _cached(("held", shape), lambda: (
+        _base_query(shape, on_hold=True).add_columns(*ROW_COLUMNS)
+        .order_by(Unit.building_id, Unit.floor, Unit.number).limit(limit)))
+    return _load_rows(session, session.connection().execute(q, params).all(), today,
+                      policies, {})
