@@ -2,6 +2,7 @@
 Shared by visits, complaints and repair records."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -72,6 +73,19 @@ def store_photos(session: Session, store: Storage, uploads: list[Upload], user: 
     return result
 
 
+def _client_meta(metas: list[str], i: int) -> dict:
+    """What the phone says about a photo (capture time before downscaling stripped
+    EXIF): kept as reported, labelled as the client's, never trusted for more."""
+    if i >= len(metas) or not metas[i]:
+        return {}
+    try:
+        meta = json.loads(metas[i][:2000])
+    except ValueError:
+        return {}
+    return {str(k)[:40]: v for k, v in meta.items() if isinstance(v, (str, int, float, bool))} \
+        if isinstance(meta, dict) else {}
+
+
 def uploads_from_request(field: str = "photos") -> list[Upload]:
     """Files from a multipart request, with the page's per-photo metadata if sent."""
     from flask import request
@@ -80,6 +94,5 @@ def uploads_from_request(field: str = "photos") -> list[Upload]:
     for i, f in enumerate(request.files.getlist(field)):
         if not f or not f.filename:
             continue  # an empty file input sends an empty part
-        meta = {"client": metas[i]} if i < len(metas) and metas[i] else {}
-        uploads.append(Upload(f.filename[:120], f.read(), meta))
+        uploads.append(Upload(f.filename[:120], f.read(), _client_meta(metas, i)))
     return uploads

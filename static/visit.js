@@ -40,11 +40,53 @@
     }, { enableHighAccuracy: true, maximumAge: 0, timeout: 30000 });
   }
 
+  // Downscaling strips EXIF, so the capture time is read first (DateTimeOriginal in
+  // the Exif IFD of a JPEG's APP1 segment) and sent beside the photo as client-reported.
+  function exifTakenAt(file) {
+    if (file.type !== 'image/jpeg' || !file.slice) return Promise.resolve(null);
+    return file.slice(0, 131072).arrayBuffer().then(function (buf) {
+      var v = new DataView(buf), off = 2;
+      if (v.getUint16(0) !== 0xFFD8) return null;
+      while (off + 4 < v.byteLength) {
+        var marker = v.getUint16(off), size = v.getUint16(off + 2);
+        if (marker === 0xFFE1 && v.getUint32(off + 4) === 0x45786966) {
+          var t = off + 10, le = v.getUint16(t) === 0x4949;
+          var u16 = function (o) { return v.getUint16(t + o, le); };
+          var u32 = function (o) { return v.getUint32(t + o, le); };
+          var find = function (ifd, tag) {
+            for (var i = 0, n = u16(ifd); i < n; i++) {
+              var e = ifd + 2 + i * 12;
+              if (u16(e) === tag) return e;
+            }
+            return -1;
+          };
+          var ptr = find(u32(4), 0x8769);
+          if (ptr < 0) return null;
+          var entry = find(u32(ptr + 8), 0x9003);
+          if (entry < 0) return null;
+          var at = u32(entry + 8), text = '';
+          for (var k = 0; k < 19; k++) text += String.fromCharCode(v.getUint8(t + at + k));
+          return /^\d{4}:\d\d:\d\d \d\d:\d\d:\d\d$/.test(text) ? text : null;
+        }
+        if ((marker & 0xFF00) !== 0xFF00) return null;
+        off += 2 + size;
+      }
+      return null;
+    }).catch(function () { return null; });
+  }
+
   // Photos are made smaller on the phone (long edge 2048 px, orientation kept) so they
   // travel on a weak signal; the server still checks and processes every one.
   function shrink(file) {
     var meta = { name: file.name, type: file.type, size: file.size, last_modified: file.lastModified };
-    if (!window.createImageBitmap) return Promise.resolve({ blob: file, meta: meta });
+    return exifTakenAt(file).then(function (taken) {
+      if (taken) meta.exif_taken_at = taken;
+      if (!window.createImageBitmap) return { blob: file, meta: meta };
+      return downscale(file, meta);
+    });
+  }
+
+  function downscale(file, meta) {
     return createImageBitmap(file).then(function (bitmap) {
       var scale = LONG_EDGE / Math.max(bitmap.width, bitmap.height);
       meta.width = bitmap.width; meta.height = bitmap.height;

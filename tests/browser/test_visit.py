@@ -50,3 +50,30 @@ def test_log_a_visit_with_photo_and_promise(page, live_server):
     expect(timeline).to_contain_text("200.00")
     expect(timeline.locator("img")).to_have_count(1)
     check_accessibility(page, "unit-card-timeline")
+
+
+def test_photo_is_downscaled_in_the_page_keeping_orientation_and_capture_time(page, live_app):
+    """A big photo travels at 2048 px on its long edge, upright, with the capture time
+    that downscaling would have stripped sent beside it."""
+    from sqlalchemy import select
+
+    from fieldapp.extensions import db
+    from fieldapp.models import Photo, User, Visit, VisitPhoto
+    sign_in(page, "housekeeper3")
+    page.goto(page.locator(".route-row").nth(3).get_attribute("data-visit-url"))
+    page.locator("label.outcome", has=page.locator("input[value=vacant]")).click()
+    page.set_input_files(".photo-choose input", files=[{
+        "name": "big.jpg", "mimeType": "image/jpeg",
+        "buffer": make_jpeg(3000, 2000, orientation=6, taken="2026:11:21 09:15:00")}])
+    expect(page.locator(".thumbs img")).to_have_count(1)
+    page.click(".submit-visit")
+    expect(page).to_have_url(re.compile(r"/route.*#unit-\d+$"))
+    with live_app.app_context():
+        link = db.session.scalars(
+            select(VisitPhoto).join(Visit).join(User, User.id == Visit.user_id)
+            .where(User.username == "housekeeper3").order_by(Visit.id.desc())).first()
+        photo = db.session.get(Photo, link.photo_id)
+        meta, size = link.client_meta, (photo.width, photo.height)
+        db.session.remove()
+    assert size == (1365, 2048)  # portrait: the orientation was applied in the page
+    assert meta["exif_taken_at"] == "2026:11:21 09:15:00" and meta["downscaled"] is True
