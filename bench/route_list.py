@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from fieldapp import create_app  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
-from fieldapp.models import Assignment, Building, Role, Unit, User  # noqa: E402
+from fieldapp.models import Assignment, Role, Unit, User  # noqa: E402
 
 TODAY = date(2026, 11, 22)
 DATA = ROOT / "bench" / ".data"
@@ -154,8 +154,8 @@ def floor_page(conn: sqlite3.Connection, env: jinja2.Environment, building_ids: 
         if days > 0:
             fees[unit_id] = fees.get(unit_id, 0) + (2 * (amount - paid) * 300 * days
                                                     + 1_000_000) // 2_000_000
-    held = conn.execute(f"SELECT u.id FROM unit u WHERE {where.replace('on_hold = 0', 'on_hold = 1')}"
-                        , args).fetchall()
+    held_where = where.replace("on_hold = 0", "on_hold = 1")
+    held = conn.execute(f"SELECT u.id FROM unit u WHERE {held_where}", args).fetchall()
     buildings = [type("B", (), {"id": i, "name": f"{i}"})() for i in building_ids]
     rows = []
     for u in units:

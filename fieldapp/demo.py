@@ -193,7 +193,8 @@ def _unit(rnd, ids, rows, counts, building, floor, number, use, months, today) -
         for fee_type, amount in fees:
             bills.append(dict(id=ids.take(Bill), unit_id=unit_id, fee_type=fee_type,
                               period=period, amount_fen=amount, paid_fen=0,
-                              due_date=_due(start, due_day), external_id=f"B-{ext}-{period}-{fee_type}"))
+                              due_date=_due(start, due_day),
+                              external_id=f"B-{ext}-{period}-{fee_type}"))
 
     # About a quarter fall behind, starting at a random month; top floors of the
     # high-rise buildings (leaking roofs) twice as often.

@@ -66,21 +66,21 @@ def url_with(**changes) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
-def local_date(moment) -> str:
-    """A stored UTC time as the company's calendar day, MM-DD."""
+def _local(moment, fmt: str) -> str:
+    """A stored time in the company's time zone (SQLite hands back naive UTC)."""
     if moment is None:
         return ""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(company_tz()).strftime("%m-%d")
+    return moment.astimezone(company_tz()).strftime(fmt)
+
+
+def local_date(moment) -> str:
+    return _local(moment, "%m-%d")
 
 
 def local_time(moment) -> str:
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(company_tz()).strftime("%Y-%m-%d %H:%M")
+    return _local(moment, "%Y-%m-%d %H:%M")
 
 
 def rendered_at() -> str:
@@ -90,7 +90,8 @@ def rendered_at() -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
-                                 get_locale=get_locale, timedelta=timedelta, rendered_at=rendered_at,
+                                 get_locale=get_locale, timedelta=timedelta,
+                                 rendered_at=rendered_at,
                                  stage_label=stage_label, next_step=next_step)
     from .domain.workorders import event_label, status_label
     from .visits.choices import label as visit_label

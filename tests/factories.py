@@ -8,8 +8,19 @@ from werkzeug.security import generate_password_hash
 
 from fieldapp.domain.summary import refresh_unit
 from fieldapp.extensions import db
-from fieldapp.models import (Assignment, Bill, Building, Community, Contact, ContactKind,
-                             Payment, Policy, Role, Unit, User)
+from fieldapp.models import (
+    Assignment,
+    Bill,
+    Building,
+    Community,
+    Contact,
+    ContactKind,
+    Payment,
+    Policy,
+    Role,
+    Unit,
+    User,
+)
 
 PASSWORD = "correct horse battery"
 _HASH = generate_password_hash(PASSWORD, method="scrypt")  # hashed once: scrypt is slow

@@ -10,8 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fieldapp.domain.allocation import BillDue, PaymentIn, allocate
-from fieldapp.domain.arrears import (aging_band, arrears_of, bands_from_policy, days_overdue,
-                                     late_fee)
+from fieldapp.domain.arrears import (
+    aging_band,
+    arrears_of,
+    bands_from_policy,
+    days_overdue,
+    late_fee,
+)
 from fieldapp.domain.money import format_yuan, mask_phone, parse_yuan
 from fieldapp.models import DEFAULT_BANDS
 

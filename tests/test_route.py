@@ -8,8 +8,15 @@ import pytest
 
 from fieldapp.models import Role
 
-from .factories import TODAY, make_bill, make_building, make_community, make_payment, \
-    make_unit, make_user
+from .factories import (
+    TODAY,
+    make_bill,
+    make_building,
+    make_community,
+    make_payment,
+    make_unit,
+    make_user,
+)
 
 ROW = re.compile(r'data-unit-id="(\d+)" data-band="(\w*)"\s+data-days-overdue="(\d+)" '
                  r'data-arrears-fen="(\d+)"')

@@ -11,8 +11,16 @@ from sqlalchemy import func, select
 from fieldapp.domain.holds import DunningHold, ensure_can_dun, is_dunning
 from fieldapp.domain.workorders import WorkOrderRefused, check_action
 from fieldapp.extensions import db
-from fieldapp.models import (AuditEvent, NoticeType, Outcome, Role, Unit, Visit, WorkOrder,
-                             WorkOrderStatus)
+from fieldapp.models import (
+    AuditEvent,
+    NoticeType,
+    Outcome,
+    Role,
+    Unit,
+    Visit,
+    WorkOrder,
+    WorkOrderStatus,
+)
 
 from .factories import TODAY, make_bill, make_building, make_unit, make_user
 from .photos import make_jpeg

@@ -205,7 +205,8 @@ def building_distances(session: Session, building_ids: list[int] | None, lat: fl
                                                               Building.lon.is_not(None))
     if building_ids is not None:
         q = q.where(Building.id.in_(building_ids))
-    return {bid: geodesic((lat, lon), (blat, blon)).meters for bid, blat, blon in session.execute(q)}
+    return {bid: geodesic((lat, lon), (blat, blon)).meters
+            for bid, blat, blon in session.execute(q)}
 
 
 def route_page(session: Session, filters: RouteFilters, today: date, page: int,
