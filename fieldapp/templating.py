@@ -5,8 +5,8 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from flask import Flask, request, url_for
-from flask_babel import get_locale
+from flask import Flask, g, request, url_for
+from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -88,7 +88,19 @@ def rendered_at() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _translations():
+    """The request's catalog, looked up once per request instead of once per string:
+    a page has dozens of strings, and each lookup walks Flask-Babel's context."""
+    found = g.get("_translations")
+    if found is None:
+        found = g._translations = get_translations()
+    return found
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n), newstyle=True)
     app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
                                  get_locale=get_locale, timedelta=timedelta,
                                  rendered_at=rendered_at,
