@@ -10,6 +10,11 @@
     e.detail.ctx.request.headers['X-CSRFToken'] = csrfToken();
   });
 
+  // Forms that must not be stored twice get their id when they open (OFFLINE.md §2.3).
+  document.querySelectorAll('form[data-mint-id] input[name="client_uuid"]').forEach(function (input) {
+    if (!input.value && window.crypto && crypto.randomUUID) input.value = crypto.randomUUID();
+  });
+
   // "Nearest" needs the phone's position: ask once, then follow the link with it.
   document.addEventListener('click', function (e) {
     var link = e.target.closest && e.target.closest('a[data-needs-location]');

@@ -71,3 +71,29 @@ def test_complaint_repair_and_satisfaction(page):
     banner.get_by_role("button").click()
     expect(page.locator(".rectified-banner")).to_have_count(0)
     expect(page.locator(".timeline")).to_contain_text("业主满意")
+
+
+def test_complaint_form_sent_twice_files_one_complaint(page, live_app):
+    """Pressing the button twice (or a retried post) files one work order."""
+    from sqlalchemy import func, select
+
+    from fieldapp.extensions import db
+    from fieldapp.models import Complaint
+    sign_in(page, "housekeeper2")
+    unit_id = page.locator(".route-row").nth(4).get_attribute("data-unit-id")
+    page.goto(f"/units/{unit_id}/complaints/new")
+    check_accessibility(page, "complaint-form")
+    page.select_option("#category", "lift")
+    page.fill("#description", "电梯按钮失灵")
+    token = page.locator("input[name=client_uuid]").input_value()
+    assert len(token) == 36
+    statuses = page.locator("form[data-mint-id]").evaluate(
+        """f => Promise.all([1, 2].map(() => fetch(f.action, {method: 'POST',
+              body: new FormData(f), headers: {'Accept': 'application/json'}})
+              .then(r => r.status)))""")
+    assert sorted(statuses) == [200, 201]
+    with live_app.app_context():
+        n = db.session.scalar(select(func.count()).select_from(Complaint)
+                              .where(Complaint.client_uuid == token))
+        db.session.remove()
+    assert n == 1
