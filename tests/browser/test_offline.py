@@ -204,3 +204,59 @@ def test_new_service_worker_takes_over_without_stranding_the_queue(page, live_ap
     finally:
         live_app.config["SW_VERSION_SALT"] = ""
     assert len(visits_by(live_app, "housekeeper2")) == before + 1
+
+
+def test_page_and_fragment_of_one_url_do_not_overwrite_each_other(page):
+    """The htmx fragment of /route?page=2 and the page itself are cached apart."""
+    sign_in(page, "housekeeper1")
+    wait_for_worker(page)
+    page.goto("/route")
+    page.locator("li.more").scroll_into_view_if_needed()  # the fragment, via htmx
+    expect(page.locator(".route-row")).to_have_count(60)
+    page.goto("/route?page=2")  # the whole page
+    page.goto("/route")
+    page.context.set_offline(True)
+    page.goto("/route?page=2")
+    expect(page.locator(".bottom-nav")).to_be_visible()
+    expect(page.locator(".offline-banner")).to_be_visible()
+    expect(page.locator(".route-row")).to_have_count(30)
+    fragment = page.evaluate("""() => fetch('/route?page=2', {headers: {'HX-Request': 'true',
+        'HX-Request-Type': 'partial', 'HX-Target': 'li#route-more'}}).then(r => r.text())""")
+    assert "<html" not in fragment and "data-unit-id" in fragment
+    page.context.set_offline(False)
+
+
+def test_refused_visit_waits_for_the_user_and_is_fixed_from_the_outbox(page, live_app):
+    """A 422 keeps the visit on the phone; "fix" reopens it as it was, errors shown."""
+    before = len(visits_by(live_app, "housekeeper3"))
+    sign_in(page, "housekeeper3")
+    wait_for_worker(page)
+    page.goto("/route")
+    page.wait_for_timeout(1500)
+    url = page.locator(".route-row").nth(1).get_attribute("data-visit-url")
+    page.context.set_offline(True)
+    page.goto(url)
+    page.locator("label.outcome", has=page.locator("input[value=promised]")).click()
+    page.select_option("#reason", "forgot")
+    page.fill("#promise_date", "2026-12-05")
+    page.fill("#promise_amount", "99999999")  # more than the arrears
+    page.fill("#notes", "说下周一转账")
+    log_photo = make_jpeg(400, 300)
+    page.set_input_files(".photo-take input", files=[
+        {"name": "door.jpg", "mimeType": "image/jpeg", "buffer": log_photo}])
+    page.click(".submit-visit")
+    expect(page.locator("#form-message")).to_have_class("saved-message")
+    page.context.set_offline(False)
+    page.goto("/outbox")
+    item = page.locator(".outbox-item")
+    expect(item).to_have_class(re.compile("state-needs_user"), timeout=15_000)
+    item.get_by_role("link").click()
+    expect(page.locator("#promise_amount")).to_have_value("99999999")
+    expect(page.locator("#notes")).to_have_value("说下周一转账")
+    expect(page.locator(".thumbs img")).to_have_count(1)
+    expect(page.locator("#err-promise_amount")).to_be_visible()
+    page.fill("#promise_amount", "100")
+    page.click(".submit-visit")
+    expect(page).to_have_url(re.compile(r"#unit-\d+$"))
+    stored = visits_by(live_app, "housekeeper3")[before:]
+    assert len(stored) == 1 and stored[0].notes == "说下周一转账" and stored[0].photo_count == 1
