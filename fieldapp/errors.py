@@ -1,7 +1,7 @@
 """Error answers: a page for people, JSON for the offline queue, HX-Redirect for htmx."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request, url_for
+from flask import Flask, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
@@ -29,7 +29,6 @@ def init_app(app: Flask) -> None:
         if request.headers.get("HX-Request"):
             # A login form swapped into a row would be nonsense: send the whole page there.
             return hx_redirect(login_url)
-        from flask import redirect
         return redirect(login_url)
 
     @app.errorhandler(CSRFError)
