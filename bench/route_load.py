@@ -73,14 +73,16 @@ def main() -> None:
 
         def worker():
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            jar = cookie  # like a browser, keep the session cookie the server sends back
             mine = []
             while time.perf_counter() < stop:
                 t = time.perf_counter()
                 try:
-                    conn.request("GET", "/route", headers={"Cookie": cookie,
+                    conn.request("GET", "/route", headers={"Cookie": jar,
                                                            "Accept-Encoding": "gzip"})
                     response = conn.getresponse()
                     response.read()
+                    jar = (response.getheader("Set-Cookie") or jar).split(";")[0]
                     ok = response.status == 200
                 except (OSError, http.client.HTTPException):
                     ok = False

@@ -68,6 +68,7 @@ class Config:
         self.BABEL_DEFAULT_TIMEZONE = self.FIELDAPP_TZ
         self.LANGUAGES = ("zh_CN", "en")
         self.ROUTE_PAGE_SIZE = 30
+        self.ROUTE_CACHE = True  # reuse rendered route lists while the patch is unchanged
         self.MAX_PHOTOS_PER_VISIT = 8
         self.MAX_PHOTO_BYTES = 15 * 1024 * 1024
         self.MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # a visit with its photos

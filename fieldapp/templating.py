@@ -5,7 +5,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from flask import Flask, g, request, url_for
+from flask import Flask, request, url_for
 from flask_babel import get_locale, get_translations
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -91,9 +91,10 @@ def rendered_at() -> str:
 def _translations():
     """The request's catalog, looked up once per request instead of once per string:
     a page has dozens of strings, and each lookup walks Flask-Babel's context."""
-    found = g.get("_translations")
+    current = request._get_current_object()  # per request, not per app context
+    found = getattr(current, "doorstep_translations", None)
     if found is None:
-        found = g._translations = get_translations()
+        found = current.doorstep_translations = get_translations()
     return found
 
 

@@ -79,6 +79,10 @@ def make_app(url: str, tmp_path: Path, **overrides):
     }
     config.update(overrides)
     app = create_app(config)
+    # Tests keep one app context open, so `g` outlives a request; in production each
+    # request has its own. Forget the per-request language as production would.
+    from flask_babel import refresh
+    app.before_request(refresh)
     with app.app_context():
         if url not in _SCHEMA_READY:
             db.drop_all()

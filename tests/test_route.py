@@ -222,3 +222,37 @@ def test_community_bands_are_data(client, login_as):
     overdue(make_unit(b), 120, 1)
     login_as(make_user(Role.HOUSEKEEPER, buildings=[b]))
     assert [r[1] for r in rows(client.get("/route"))] == ["d91", "d31"]
+
+
+def test_unchanged_list_is_reused_and_revalidates_with_304(client, login_as, patch):
+    """A phone that has the list gets 304; any change to a unit makes a new page."""
+    hk, b1, *_ = patch
+    unit = make_unit(b1)
+    overdue(unit, 40, 10_000)
+    login_as(hk)
+    first = client.get("/route")
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    again = client.get("/route", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    assert client.get("/route").data == first.data
+    make_payment(unit, 4_000, TODAY)  # arrears change: the cached page is no longer true
+    changed = client.get("/route", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert "60.00" in changed.get_data(as_text=True)
+
+
+def test_cached_pages_are_per_user_and_language(client, login_as, patch):
+    hk, b1, b2, _ = patch
+    overdue(make_unit(b1), 40, 10_000)
+    other = make_user(Role.HOUSEKEEPER, buildings=[b1])
+    login_as(hk)
+    mine = client.get("/route").headers["ETag"]
+    client.post("/account", data={"locale": "en"})
+    flashed = client.get("/route")  # a page with a message is never cached
+    assert "ETag" not in flashed.headers and "Language changed" in flashed.get_data(as_text=True)
+    english = client.get("/route")
+    assert english.headers["ETag"] != mine and "Route list" in english.get_data(as_text=True)
+    client.post("/logout")
+    login_as(other)
+    assert client.get("/route").headers["ETag"] not in (mine, english.headers["ETag"])

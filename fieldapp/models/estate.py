@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import _enum
+from .base import _enum, utcnow
 
 if TYPE_CHECKING:
     from .people import Assignment
@@ -121,6 +121,10 @@ class Unit(db.Model):
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     # When its last repair closed; cleared once the owner says they are satisfied.
     rectified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Any write to the unit's row moves this: a rendered route list is reused only
+    # while no unit of its patch has changed (fieldapp/route/cache.py).
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+                                                 onupdate=utcnow)
 
     building: Mapped[Building] = relationship(back_populates="units")
     contacts: Mapped[list[Contact]] = relationship(back_populates="unit",
@@ -133,6 +137,7 @@ class Unit(db.Model):
         # Serves the route list: a patch's overdue units by oldest due date.
         Index("ix_unit_route", "building_id", "oldest_unpaid_due", "arrears_fen"),
         Index("ix_unit_valid_until", "arrears_valid_until"),
+        Index("ix_unit_building_updated", "building_id", "updated_at"),
         CheckConstraint("arrears_fen >= 0 AND unpaid_fen >= arrears_fen", name="arrears"),
     )
 

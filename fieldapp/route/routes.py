@@ -1,5 +1,7 @@
 from flask import abort, current_app, render_template, request, session
+from flask_babel import get_locale
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
 from ..access import SEES_UNITS, patch_building_ids, role_required
@@ -10,6 +12,7 @@ from ..htmx import VARY, is_partial
 from ..models import Assignment, Building, Role, User
 from ..templating import url_with
 from . import bp
+from .cache import PageCache, page_etag, patch_version
 from .services import SORTS, RouteFilters, band_counts, held_rows, policies_for, route_page
 from .words import route_words, unit_link
 
@@ -61,6 +64,19 @@ def index():
             db.session.commit()
         session["arrears_checked"] = day.isoformat()
     policies = policies_for(db.session, building_ids)
+    etag = None
+    if current_app.config["ROUTE_CACHE"] and not session.get("_flashes"):
+        generate_csrf()  # the page carries this session's token: part of the key
+        etag = page_etag(
+            user_id=current_user.id, session_token=session.get("csrf_token", ""),
+            locale=str(get_locale()), path=request.full_path, partial=is_partial(), today=day,
+            building_ids=building_ids, version=patch_version(db.session, building_ids),
+            policies=policies)
+        if etag in request.if_none_match:
+            return _page_response("", etag, 304)
+        body = current_app.extensions["route_pages"].get(etag)
+        if body is not None:
+            return _page_response(body, etag)
     result = route_page(db.session, filters, day, page, current_app.config["ROUTE_PAGE_SIZE"],
                         policies)
     back = url_with(page=page if page > 1 else None)
@@ -84,6 +100,22 @@ def index():
                                    User.id.in_(select(Assignment.user_id)))
                 .order_by(User.username)).all()
         template = "route/_results.html" if is_partial() else "route/index.html"
-    response = current_app.make_response(render_template(template, **context))
+    body = render_template(template, **context)
+    if etag:
+        current_app.extensions["route_pages"].put(etag, body)
+    return _page_response(body, etag)
+
+
+def _page_response(body, etag: str | None, status: int = 200):
+    response = current_app.make_response((body, status))
     response.headers["Vary"] = VARY
+    if etag:
+        # Phones revalidate: an unchanged list costs a 304, not 25 KB on a weak signal.
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+@bp.record_once
+def _init_cache(state):
+    state.app.extensions["route_pages"] = PageCache()
