@@ -256,3 +256,21 @@ def test_cached_pages_are_per_user_and_language(client, login_as, patch):
     client.post("/logout")
     login_as(other)
     assert client.get("/route").headers["ETag"] not in (mine, english.headers["ETag"])
+
+
+def test_promise_order_puts_the_soonest_promise_first(client, login_as, patch):
+    """Promised units first, soonest date first; the rest by severity after them."""
+    from fieldapp.extensions import db
+    from fieldapp.models import Unit
+    hk, b1, *_ = patch
+    late = overdue(make_unit(b1), 20, 1_000).unit_id
+    soon = overdue(make_unit(b1), 20, 1_000).unit_id
+    legal_unpromised = overdue(make_unit(b1), 300, 90_000).unit_id
+    for unit_id, days in ((late, 9), (soon, 2)):
+        db.session.get(Unit, unit_id).next_promise_date = TODAY + timedelta(days=days)
+    db.session.commit()
+    login_as(hk)
+    assert [r[0] for r in rows(client.get("/route?sort=promise"))] == \
+        [soon, late, legal_unpromised]
+    html = client.get("/route?sort=promise").get_data(as_text=True)
+    assert "badge-promise" in html
