@@ -316,3 +316,11 @@ def test_engineer_sees_complaint_photos(client, login_as, estate):
     client.post("/logout")
     login_as(engineer)
     assert client.get(f"/photos/{photo_id}/thumb").status_code == 200
+
+
+def test_card_of_a_held_unit_does_not_advise_dunning(client, login_as, estate):
+    hk, _, unit = estate
+    login_as(hk)
+    file(client, unit.id)
+    html = client.get(f"/units/{unit.id}").get_data(as_text=True)
+    assert "跟进工程维修进度" in html and "催告函" not in html.split("next-step")[1][:200]
