@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..config import ROOT
 from ..models import Policy, Unit
 
 
@@ -48,11 +49,27 @@ def patch_version(session: Session, building_ids: list[int] | None) -> tuple:
     return tuple(session.connection().execute(q).one())
 
 
+_BUILD: list[str] = []
+
+
+def build_id() -> str:
+    """Changes with any deploy that changes the page's code, words or markup, so a
+    phone never keeps an old page because the data did not move."""
+    if not _BUILD:
+        digest = hashlib.sha256()
+        for folder, pattern in ((ROOT / "templates", "**/*.html"), (ROOT / "fieldapp", "**/*.py"),
+                                (ROOT / "fieldapp", "**/*.mo")):
+            for path in sorted(folder.glob(pattern)):
+                digest.update(path.read_bytes())
+        _BUILD.append(digest.hexdigest()[:12])
+    return _BUILD[0]
+
+
 def page_etag(*, user_id: int, session_token: str, locale: str, path: str, partial: bool,
               today: date, building_ids: list[int] | None, version: tuple,
               policies: dict[int, Policy]) -> str:
     rules = [(cid, p.bands, p.late_fee_grace_days, p.late_fee_daily_ppm)
              for cid, p in sorted(policies.items())]
-    key = repr((user_id, session_token, locale, path, partial, today, building_ids, version,
-                rules))
+    key = repr((build_id(), user_id, session_token, locale, path, partial, today,
+                building_ids, version, rules))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
