@@ -64,8 +64,10 @@ def _catch_up(day, building_ids) -> None:
 
 
 def _etag(day, building_ids, policies) -> str | None:
-    """The page's identity, if it may be reused (never with a message to show)."""
-    if not current_app.config["ROUTE_CACHE"] or session.get("_flashes"):
+    """The page's identity, if it may be reused (never with a message to show; not for
+    the all-patches overview, whose version check would read every unit)."""
+    if not current_app.config["ROUTE_CACHE"] or session.get("_flashes") \
+            or building_ids is None:
         return None
     generate_csrf()  # the page carries this session's token: part of the key
     return page_etag(
