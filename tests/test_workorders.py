@@ -324,3 +324,28 @@ def test_card_of_a_held_unit_does_not_advise_dunning(client, login_as, estate):
     file(client, unit.id)
     html = client.get(f"/units/{unit.id}").get_data(as_text=True)
     assert "跟进工程维修进度" in html and "催告函" not in html.split("next-step")[1][:200]
+
+
+def test_satisfaction_errors_come_back_on_the_card_with_what_was_typed(client, login_as, estate):
+    hk, engineer, unit = estate
+    full_repair(client, login_as, hk, engineer, unit)
+    login_as(hk)
+    r = client.post(f"/units/{unit.id}/satisfaction", data={"note": "业主还没回来"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "请选择业主是否满意" in html and 'value="业主还没回来"' in html
+    r = client.post(f"/units/{unit.id}/satisfaction", data={"satisfied": "no"})
+    assert r.status_code == 422 and 'value="no" checked' in r.get_data(as_text=True)
+
+
+def test_close_errors_sit_beside_the_close_form(client, login_as, estate):
+    hk, engineer, unit = estate
+    login_as(hk)
+    order_id = file(client, unit.id).json["work_order_id"]
+    client.post("/logout")
+    login_as(engineer)
+    client.post(f"/workorders/{order_id}/accept")
+    client.post(f"/workorders/{order_id}/start")
+    html = client.post(f"/workorders/{order_id}/close",
+                       data={"repair_notes": "换了阀门"}).get_data(as_text=True)
+    close_form = html.split('class="card form close-form"')[1].split("</form>")[0]
+    assert 'role="alert"' in close_form and "换了阀门" in close_form

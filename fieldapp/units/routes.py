@@ -16,9 +16,14 @@ def require_unit_access():
     """Engineers never see owners' arrears or phone numbers."""
 
 
-@bp.get("/units/<int:unit_id>")
-def card(unit_id: int):
-    unit = get_unit_or_404(unit_id, current_user)
+def render_card(unit, status: int = 200, **extra):
+    """The unit card; forms posted from it come back here with their errors."""
     return render_template("units/card.html", card=unit_card(db.session, unit, today()),
                            show_phones=can_see_phone_numbers(current_user, unit),
-                           next_url=safe_next(request.args.get("next"), "route.index"))
+                           next_url=safe_next(request.args.get("next"), "route.index"),
+                           **extra), status
+
+
+@bp.get("/units/<int:unit_id>")
+def card(unit_id: int):
+    return render_card(get_unit_or_404(unit_id, current_user))

@@ -12,6 +12,7 @@ from ..extensions import db
 from ..htmx import wants_json
 from ..models import ServiceCategory
 from ..storage import storage
+from ..units.routes import render_card
 from ..visits.choices import SERVICE_CATEGORIES
 from . import bp
 from .services import ComplaintInput, file_complaint, record_satisfaction
@@ -86,7 +87,10 @@ def satisfaction(unit_id: int):
     satisfied = request.form.get("satisfied")
     note = request.form.get("note", "")
     if satisfied not in ("yes", "no"):
-        return jsonify(error="invalid", errors={"satisfied": _("Please choose one.")}), 422
+        message = _("Please choose whether the owner is satisfied.")
+        if wants_json():
+            return jsonify(error="invalid", errors={"satisfied": message}), 422
+        return render_card(unit, 422, satisfaction_error=message, values=request.form)
     try:
         record_satisfaction(db.session, storage(), unit, current_user, satisfied == "yes", note)
     except WorkOrderRefused:
@@ -95,5 +99,5 @@ def satisfaction(unit_id: int):
             if satisfied == "no" else _("There is no finished repair to ask about.")
         if wants_json():
             return jsonify(error="invalid", errors={"note": message}), 422
-        return render_template("error.html", status=422, message=message), 422
+        return render_card(unit, 422, satisfaction_error=message, values=request.form)
     return redirect(url_for("units.card", unit_id=unit.id), code=303)

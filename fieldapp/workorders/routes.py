@@ -65,12 +65,13 @@ def show(order_id: int):
                            error=None)
 
 
-def _refused(order: WorkOrder, message: str, status: int = 409):
+def _refused(order: WorkOrder, message: str, status: int = 409, form: str = ""):
+    """The page again, the message beside the form that was sent, what was typed kept."""
     if wants_json():
         return jsonify(error="refused", message=message, status=order.status.value), status
     engineers = db.session.scalars(select(User).where(User.role == Role.ENGINEER)).all()
     return render_template("workorders/show.html", order=order, engineers=engineers,
-                           error=message, values=request.form), status
+                           error=message, error_form=form, values=request.form), status
 
 
 @bp.post("/workorders/<int:order_id>/<any(accept, start, close, reopen):action>")
@@ -84,10 +85,11 @@ def transition(order_id: int, action: str):
             uploads=uploads_from_request(), tz=company_tz())
     except WorkOrderRefused as e:
         db.session.rollback()
-        return _refused(order, str(e.message), 422 if action in ("close", "reopen") else 409)
+        return _refused(order, str(e.message), 422 if action in ("close", "reopen") else 409,
+                        action)
     except PhotoErrors as e:
         db.session.rollback()
-        return _refused(order, " ".join(e.messages), 422)
+        return _refused(order, " ".join(e.messages), 422, action)
     if wants_json():
         return jsonify(work_order_id=order.id, status=order.status.value)
     flash(_("Work order updated."), "success")
@@ -102,7 +104,7 @@ def note(order_id: int):
     try:
         add_note(db.session, order, current_user, request.form.get("note", ""))
     except WorkOrderRefused:
-        return _refused(order, _("Write a note first."), 422)
+        return _refused(order, _("Write a note first."), 422, "note")
     return redirect(url_for("workorders.show", order_id=order.id), code=303)
 
 
