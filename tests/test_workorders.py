@@ -164,11 +164,17 @@ def test_visit_can_file_the_complaint_directly(client, login_as, estate):
     assert visit(client, unit.id, complaint="1").status_code == 422  # description required
 
 
-def full_repair(client, login_as, hk, engineer, unit):
+def filed_then_engineer(client, login_as, hk, engineer, unit) -> int:
+    """The housekeeper files a complaint; then the engineer is the one signed in."""
     login_as(hk)
     order_id = file(client, unit.id).json["work_order_id"]
     client.post("/logout")
     login_as(engineer)
+    return order_id
+
+
+def full_repair(client, login_as, hk, engineer, unit):
+    order_id = filed_then_engineer(client, login_as, hk, engineer, unit)
     for action in ("accept", "start"):
         assert client.post(f"/workorders/{order_id}/{action}", headers=JSON).status_code == 200
     r = client.post(f"/workorders/{order_id}/close", headers=JSON,
@@ -223,10 +229,7 @@ def test_satisfied_owner_ends_the_rectified_state(client, login_as, estate):
 
 def test_close_without_notes_or_photo_is_refused(client, login_as, estate):
     hk, engineer, unit = estate
-    login_as(hk)
-    order_id = file(client, unit.id).json["work_order_id"]
-    client.post("/logout")
-    login_as(engineer)
+    order_id = filed_then_engineer(client, login_as, hk, engineer, unit)
     client.post(f"/workorders/{order_id}/accept")
     client.post(f"/workorders/{order_id}/start")
     r = client.post(f"/workorders/{order_id}/close", data={"repair_notes": "修好了"})
@@ -236,20 +239,14 @@ def test_close_without_notes_or_photo_is_refused(client, login_as, estate):
 
 def test_skipping_states_is_refused_over_http(client, login_as, estate):
     hk, engineer, unit = estate
-    login_as(hk)
-    order_id = file(client, unit.id).json["work_order_id"]
-    client.post("/logout")
-    login_as(engineer)
+    order_id = filed_then_engineer(client, login_as, hk, engineer, unit)
     r = client.post(f"/workorders/{order_id}/start", headers=JSON)
     assert r.status_code == 409 and r.json["error"] == "refused"
 
 
 def test_engineer_sees_location_but_no_owner_or_arrears(client, login_as, estate):
     hk, engineer, unit = estate
-    login_as(hk)
-    order_id = file(client, unit.id).json["work_order_id"]
-    client.post("/logout")
-    login_as(engineer)
+    order_id = filed_then_engineer(client, login_as, hk, engineer, unit)
     page = client.get(f"/workorders/{order_id}").get_data(as_text=True)
     assert unit.number in page and "屋顶漏水" in page
     assert "13812345678" not in page and "138****5678" not in page and "800.00" not in page
@@ -261,10 +258,7 @@ def test_engineer_sees_location_but_no_owner_or_arrears(client, login_as, estate
 
 def test_someone_elses_order_is_hidden_from_an_engineer(client, login_as, estate):
     hk, engineer, unit = estate
-    login_as(hk)
-    order_id = file(client, unit.id).json["work_order_id"]
-    client.post("/logout")
-    login_as(engineer)
+    order_id = filed_then_engineer(client, login_as, hk, engineer, unit)
     client.post(f"/workorders/{order_id}/accept")
     client.post("/logout")
     login_as(make_user(Role.ENGINEER))
@@ -339,10 +333,7 @@ def test_satisfaction_errors_come_back_on_the_card_with_what_was_typed(client, l
 
 def test_close_errors_sit_beside_the_close_form(client, login_as, estate):
     hk, engineer, unit = estate
-    login_as(hk)
-    order_id = file(client, unit.id).json["work_order_id"]
-    client.post("/logout")
-    login_as(engineer)
+    order_id = filed_then_engineer(client, login_as, hk, engineer, unit)
     client.post(f"/workorders/{order_id}/accept")
     client.post(f"/workorders/{order_id}/start")
     html = client.post(f"/workorders/{order_id}/close",
