@@ -18,7 +18,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFilter
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from fieldapp.photos import DISPLAY_QUALITY, process  # noqa: E402
+from fieldapp.photos.pipeline import DISPLAY_QUALITY, process  # noqa: E402
 
 
 def synthetic_photo(width: int = 4000, height: int = 3000) -> bytes:

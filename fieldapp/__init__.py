@@ -33,11 +33,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     htmx_ext.init_app(app)
 
-    from . import auth, errors, main, photo_routes, pwa, route, units, visits, workorders
-    for module in (auth, main, photo_routes, pwa, route, units, visits, workorders):
+    from . import auth, errors, main, photos, pwa, route, units, visits, workorders
+    for module in (auth, main, photos, pwa, route, units, visits, workorders):
         app.register_blueprint(module.bp)
     errors.init_app(app)
-    from .storage import init_app as init_storage
+    from .photos.storage import init_app as init_storage
     init_storage(app)
     from .compression import init_app as init_compression
     init_compression(app)

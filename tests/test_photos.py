@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image
 
-from fieldapp.photos import PhotoLimits, PhotoRejected, process
-from fieldapp.storage import LocalStorage
+from fieldapp.photos.pipeline import PhotoLimits, PhotoRejected, process
+from fieldapp.photos.storage import LocalStorage
 
 from .photos import make_jpeg, make_png, make_png_bomb
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from fieldapp.domain.visits import check_visit
 from fieldapp.extensions import db
 from fieldapp.models import FieldPayment, Photo, Promise, Role, Unit, Visit
-from fieldapp.storage import LocalStorage, photo_keys
+from fieldapp.photos.storage import LocalStorage, photo_keys
 
 from .factories import TODAY, make_bill, make_building, make_unit, make_user
 from .photos import make_jpeg, make_png_bomb

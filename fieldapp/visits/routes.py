@@ -8,12 +8,12 @@ from ..access import SEES_UNITS, get_unit_or_404, role_required
 from ..clock import company_tz, today
 from ..domain.holds import is_dunning, open_work_order
 from ..domain.visits import check_visit
-from ..evidence import PhotoErrors, uploads_from_request
+from ..photos.evidence import PhotoErrors, uploads_from_request
 from ..extensions import db
 from ..htmx import wants_json
 from ..models import Reason
-from ..photos import PhotoLimits
-from ..storage import storage
+from ..photos.pipeline import PhotoLimits
+from ..photos.storage import storage
 from ..urls import safe_next
 from ..workorders.services import ComplaintInput
 from . import bp

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.visits import VisitData
-from ..evidence import Upload, store_photos
+from ..photos.evidence import Upload, store_photos
 from ..models import (
     FieldPayment,
     Outcome,
@@ -26,8 +26,8 @@ from ..models import (
     VisitPhoto,
     record_audit,
 )
-from ..photos import PhotoLimits, sha256_of
-from ..storage import Storage
+from ..photos.pipeline import PhotoLimits, sha256_of
+from ..photos.storage import Storage
 from ..workorders.services import ComplaintInput, file_complaint
 
 

@@ -7,11 +7,11 @@ from flask_login import current_user, login_required
 from ..access import SEES_UNITS, get_unit_or_404, role_required
 from ..clock import company_tz
 from ..domain.workorders import WorkOrderRefused
-from ..evidence import PhotoErrors, uploads_from_request
+from ..photos.evidence import PhotoErrors, uploads_from_request
 from ..extensions import db
 from ..htmx import wants_json
 from ..models import ServiceCategory
-from ..storage import storage
+from ..photos.storage import storage
 from ..units.routes import render_card
 from ..visits.choices import SERVICE_CATEGORIES
 from . import bp

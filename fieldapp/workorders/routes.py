@@ -8,11 +8,11 @@ from sqlalchemy.orm import selectinload
 from ..access import role_required
 from ..clock import company_tz
 from ..domain.workorders import WorkOrderRefused
-from ..evidence import PhotoErrors, uploads_from_request
+from ..photos.evidence import PhotoErrors, uploads_from_request
 from ..extensions import db
 from ..htmx import wants_json
 from ..models import Role, Unit, User, WorkOrder, WorkOrderStatus
-from ..storage import storage
+from ..photos.storage import storage
 from . import bp
 from .access import get_work_order_or_404, restrict_work_orders
 from .services import act, add_note, assign

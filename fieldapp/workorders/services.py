@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.holds import refresh_hold
 from ..domain.workorders import WorkOrderRefused, check_action
-from ..evidence import Upload, store_photos
+from ..photos.evidence import Upload, store_photos
 from ..models import (
     Complaint,
     ComplaintPhoto,
@@ -26,8 +26,8 @@ from ..models import (
     WorkOrderStatus,
     record_audit,
 )
-from ..photos import PhotoLimits
-from ..storage import Storage
+from ..photos.pipeline import PhotoLimits
+from ..photos.storage import Storage
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,15 @@
 """Photos are served only to users who may see what the photo is evidence of: a visit
 or complaint of a unit in their patch, or (engineers) a work order of theirs."""
-from flask import Blueprint, Response, abort
+from flask import Response, abort
 from flask_login import current_user, login_required
 from sqlalchemy import select, union
 
-from .access import restrict_units
-from .extensions import db
-from .models import ComplaintPhoto, Photo, Role, Unit, Visit, VisitPhoto, WorkOrder, WorkOrderPhoto
+from ..access import restrict_units
+from ..extensions import db
+from ..models import ComplaintPhoto, Photo, Role, Unit, Visit, VisitPhoto, WorkOrder, WorkOrderPhoto
+from . import bp
 from .storage import photo_keys, storage
-from .workorders.access import restrict_work_orders
-
-bp = Blueprint("photos", __name__)
+from ..workorders.access import restrict_work_orders
 
 ORIGINAL_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
                   "HEIF": "image/heif"}

@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .models import Photo, User
-from .photos import PhotoLimits, PhotoRejected, process
+from ..models import Photo, User
+from .pipeline import PhotoLimits, PhotoRejected, process
 from .storage import Storage, photo_keys
 
 PHOTO_MESSAGES = {
