@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 
 from .config import ROOT, Config
 from .extensions import babel, csrf, db, htmx_ext, login_manager, migrate
+from .limits import DEFAULT
+from .params import IdConverter
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; "
@@ -20,10 +22,13 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    # Before any blueprint adds a rule: every <int:id> in a URL is a bounded id.
+    app.url_map.converters["int"] = IdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(Config(app.instance_path).as_dict())
     if overrides:
         app.config.update(overrides)
+    app.config["MAX_CONTENT_LENGTH"] = app.config.get("LIMITS", DEFAULT).request_bytes
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -69,9 +69,6 @@ class Config:
         self.LANGUAGES = ("zh_CN", "en")
         self.ROUTE_PAGE_SIZE = 30
         self.ROUTE_CACHE = True  # reuse rendered route lists while the patch is unchanged
-        self.MAX_PHOTOS_PER_VISIT = 8
-        self.MAX_PHOTO_BYTES = 15 * 1024 * 1024
-        self.MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # a visit with its photos
         self.LOGIN_FREE_ATTEMPTS = 5
         self.SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a version
 

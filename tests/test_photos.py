@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import replace
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 
-from fieldapp.photos.pipeline import PhotoLimits, PhotoRejected, process
+from fieldapp.limits import DEFAULT
+from fieldapp.photos.pipeline import PhotoRejected, process
 from fieldapp.photos.storage import LocalStorage
 
 from .photos import make_jpeg, make_png, make_png_bomb
@@ -84,7 +86,7 @@ def test_bad_files_are_refused_by_content(data, reason):
 
 def test_too_large_is_refused_before_decoding():
     with pytest.raises(PhotoRejected) as e:
-        process(make_jpeg(), "x.jpg", limits=PhotoLimits(max_bytes=100))
+        process(make_jpeg(), "x.jpg", limits=replace(DEFAULT, photo_bytes=100))
     assert e.value.reason == "too_large"
 
 

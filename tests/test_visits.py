@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import threading
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 
 from fieldapp.domain.visits import check_visit
 from fieldapp.extensions import db
+from fieldapp.limits import DEFAULT
 from fieldapp.models import FieldPayment, Photo, Promise, Role, Unit, Visit
 from fieldapp.photos.storage import LocalStorage, photo_keys
 
@@ -181,10 +183,10 @@ def test_bad_photos_are_named_and_the_rest_is_kept(client, login_as, door, name,
 def test_too_large_and_too_many_photos(app, client, login_as, door):
     hk, unit, _ = door
     login_as(hk)
-    app.config["MAX_PHOTO_BYTES"] = 2_000
+    app.config["LIMITS"] = replace(DEFAULT, photo_bytes=2_000)
     r = post_visit(client, unit.id, [("huge.jpg", make_jpeg(800, 800))], JSON)
     assert r.status_code == 422 and "huge.jpg" in r.json["errors"]["photos"]
-    app.config["MAX_PHOTO_BYTES"] = 15 * 1024 * 1024
+    app.config["LIMITS"] = DEFAULT
     nine = [(f"p{i}.jpg", make_jpeg(color=(i, 0, 0))) for i in range(9)]
     r = post_visit(client, unit.id, nine, JSON)
     assert r.status_code == 422 and "8" in r.json["errors"]["photos"]
@@ -193,7 +195,7 @@ def test_too_large_and_too_many_photos(app, client, login_as, door):
 def test_request_over_the_size_limit_is_a_clear_413(app, client, login_as, door):
     hk, unit, _ = door
     login_as(hk)
-    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    app.config["MAX_CONTENT_LENGTH"] = 10_000  # what create_app sets from LIMITS.request_bytes
     r = post_visit(client, unit.id, [("big.jpg", make_jpeg(1000, 1000, quality=100))], JSON)
     assert r.status_code == 413 and r.json["error"] == "too_large"
 

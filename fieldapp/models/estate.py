@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import _enum, utcnow
+from .base import UTCDateTime, _enum, utcnow
 
 if TYPE_CHECKING:
     from .people import Assignment
@@ -114,16 +113,16 @@ class Unit(db.Model):
     oldest_unpaid_due: Mapped[date | None] = mapped_column(Date)
     arrears_valid_until: Mapped[date | None] = mapped_column(Date)
     # Field activity summary, written with each visit: the route list shows it per row.
-    last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_visit_outcome: Mapped[str | None] = mapped_column(String(20))
     next_promise_date: Mapped[date | None] = mapped_column(Date)
     # Dunning hold: true while any work order of the unit is not closed.
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     # When its last repair closed; cleared once the owner says they are satisfied.
-    rectified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Any write to the unit's row moves this: a rendered route list is reused only
     # while no unit of its patch has changed (fieldapp/route/cache.py).
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow,
                                                  onupdate=utcnow)
 
     building: Mapped[Building] = relationship(back_populates="units")

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import _enum, utcnow
+from .base import UTCDateTime, _enum, utcnow
 
 if TYPE_CHECKING:
     from .estate import Unit
@@ -85,11 +84,11 @@ class Photo(db.Model):
     size_bytes: Mapped[int] = mapped_column(Integer)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # from EXIF
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from EXIF
     exif_lat: Mapped[float | None] = mapped_column(Float)
     exif_lon: Mapped[float | None] = mapped_column(Float)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Visit(db.Model):
@@ -100,8 +99,8 @@ class Visit(db.Model):
     payload_sha256: Mapped[str] = mapped_column(String(64))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    device_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[Outcome] = mapped_column(_enum(Outcome, "outcome"))
     reason: Mapped[Reason | None] = mapped_column(_enum(Reason, "reason"))
     service_category: Mapped[ServiceCategory | None] = mapped_column(
@@ -157,7 +156,7 @@ class Promise(db.Model):
     amount_fen: Mapped[int] = mapped_column(Integer)
     status: Mapped[PromiseStatus] = mapped_column(_enum(PromiseStatus, "promise_status"),
                                                   default=PromiseStatus.OPEN)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     visit: Mapped[Visit | None] = relationship(back_populates="promise")
 
     __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)

@@ -7,9 +7,9 @@ from sqlalchemy import select, union
 from ..access import restrict_units
 from ..extensions import db
 from ..models import ComplaintPhoto, Photo, Role, Unit, Visit, VisitPhoto, WorkOrder, WorkOrderPhoto
+from ..workorders.access import restrict_work_orders
 from . import bp
 from .storage import photo_keys, storage
-from ..workorders.access import restrict_work_orders
 
 ORIGINAL_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
                   "HEIF": "image/heif"}

@@ -8,7 +8,9 @@ from ..clock import today
 from ..domain.summary import refresh_stale
 from ..extensions import db
 from ..htmx import VARY, is_partial
+from ..limits import TEXT
 from ..models import Role, User
+from ..params import id_param, page_param
 from . import bp
 from .cache import PageCache, page_etag, patch_version
 from .page import page_context
@@ -34,7 +36,7 @@ def _patch() -> tuple[list[int] | None, User | None]:
     """The buildings to list: my patch, or for a supervisor any housekeeper's."""
     if current_user.role == Role.HOUSEKEEPER:
         return patch_building_ids(current_user), None
-    hk_id = request.args.get("hk", type=int)
+    hk_id = id_param(request.args.get("hk"))
     if hk_id is None:
         return None, None
     housekeeper = db.session.get(User, hk_id)
@@ -47,7 +49,8 @@ def _filters(building_ids: list[int] | None) -> RouteFilters:
     sort = request.args.get("sort", "band")
     filters = RouteFilters(
         building_ids=building_ids, band=request.args.get("band") or None,
-        building_id=request.args.get("building", type=int), q=request.args.get("q", "")[:40],
+        building_id=id_param(request.args.get("building")),
+        q=request.args.get("q", "")[:TEXT["search"]],
         sort=sort if sort in SORTS else "band", lat=_float_arg("lat"), lon=_float_arg("lon"))
     if filters.building_id is not None and building_ids is not None \
             and filters.building_id not in building_ids:
@@ -81,7 +84,7 @@ def _etag(day, building_ids, policies) -> str | None:
 def index():
     building_ids, housekeeper = _patch()
     filters = _filters(building_ids)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_param(request.args.get("page"))
     day = today()
     _catch_up(day, building_ids)
     policies = policies_for(db.session, building_ids)

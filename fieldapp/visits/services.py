@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.visits import VisitData
-from ..photos.evidence import Upload, store_photos
+from ..limits import DEFAULT, Limits
 from ..models import (
     FieldPayment,
     Outcome,
@@ -26,7 +26,8 @@ from ..models import (
     VisitPhoto,
     record_audit,
 )
-from ..photos.pipeline import PhotoLimits, sha256_of
+from ..photos.evidence import Upload, store_photos
+from ..photos.pipeline import sha256_of
 from ..photos.storage import Storage
 from ..workorders.services import ComplaintInput, file_complaint
 
@@ -57,7 +58,7 @@ def find_repeat(session: Session, unit: Unit, user: User, data: VisitData,
 
 def record_visit(session: Session, store: Storage, unit: Unit, user: User, data: VisitData,
                  uploads: list[Upload], *, today: date, tz: tzinfo,
-                 limits: PhotoLimits = PhotoLimits(),
+                 limits: Limits = DEFAULT,
                  complaint: ComplaintInput | None = None) -> tuple[Visit, bool]:
     """Store the visit once. Returns (visit, created); a repeat returns the first one."""
     repeat = find_repeat(session, unit, user, data, uploads)
