@@ -28,7 +28,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(Config(app.instance_path).as_dict())
     if overrides:
         app.config.update(overrides)
-    app.config["MAX_CONTENT_LENGTH"] = app.config.get("LIMITS", DEFAULT).request_bytes
+    limits = app.config.get("LIMITS", DEFAULT)
+    app.config["MAX_CONTENT_LENGTH"] = limits.request_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = limits.form_field_bytes
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

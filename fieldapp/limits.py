@@ -37,11 +37,15 @@ class Limits:
     photos_per_request: int = 8
     upload_bytes: int = 64 * MIB  # all files of one request together
     # Pixels actually decoded per request: a JPEG counts at its draft-mode scale (a
-    # 48 MP phone JPEG decodes as 3 MP), every other format at full size.
+    # 48 MP phone JPEG decodes as 3 MP), HEIC twice (its decoder is slower), other
+    # formats at full size. With the byte limits this keeps one request's photos under
+    # 4 s and 400 MB (bench/photo_budget.py).
     decode_pixels: int = 64_000_000
     # The whole body; above it the request is refused unread (413). A little over
     # upload_bytes so that an over-size visit still comes back with its typed fields.
     request_bytes: int = 72 * MIB
+    # One text field of a form; far above any text limit, refused unread (413).
+    form_field_bytes: int = 256 * 1024
     text: Mapping[str, int] = field(default_factory=lambda: TEXT)
 
     def text_limit(self, name: str) -> int:

@@ -71,9 +71,8 @@ def check_photos(uploads: list[Upload], limits: Limits) -> list[str]:
             problems.append(photo_error_message(e, limits))
     if not problems and pixels > limits.decode_pixels:
         problems.append(str(_l(
-            "These photos are too large to process together (%(got)s megapixels; at most "
-            "%(max)s at a time). Send fewer at a time, or as JPEG.",
-            got=-(-pixels // 1_000_000), max=limits.decode_pixels // 1_000_000)))
+            "These photos are too large to process in one go. Send fewer at a time, or "
+            "as JPEG (the camera's usual format).")))
     return problems
 
 
@@ -91,8 +90,11 @@ def store_photos(session: Session, store: Storage, uploads: list[Upload], user: 
                 problems.append(photo_error_message(e, limits))
     if problems:
         raise PhotoErrors(problems)
-    result = []
+    result, seen = [], set()
     for p, meta in processed:
+        if p.sha256 in seen:
+            continue  # the same file chosen twice is one piece of evidence
+        seen.add(p.sha256)
         keys = photo_keys(p.sha256)
         store.put(keys["original"], p.original)
         store.put(keys["display"], p.display)

@@ -97,12 +97,17 @@ def _draft_target(width: int, height: int) -> tuple[int, int] | None:
     return max(1, int(width * scale)), max(1, int(height * scale))
 
 
+# HEVC decoding costs about twice as much per pixel as PNG or WebP (bench/photo_budget.py).
+DECODE_WEIGHT = {"HEIF": 2}
+
+
 def decode_pixels(img: Image.Image) -> int:
-    """Pixels the pipeline will decode for this image: what its time and memory cost."""
+    """Pixels the pipeline will decode for this image, weighted by how hard its format
+    is to decode: what its time and memory cost."""
     width, height = img.size
     target = _draft_target(width, height) if img.format == "JPEG" else None
     if target is None:
-        return width * height
+        return width * height * DECODE_WEIGHT.get(img.format or "", 1)
     scale = 1
     while scale < 8 and width // (scale * 2) >= target[0] and height // (scale * 2) >= target[1]:
         scale *= 2
