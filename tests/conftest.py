@@ -80,9 +80,16 @@ def make_app(url: str, tmp_path: Path, **overrides):
     config.update(overrides)
     app = create_app(config)
     # Tests keep one app context open, so `g` outlives a request; in production each
-    # request has its own. Forget the per-request language as production would.
+    # request has its own. Start each request with an empty `g` as production would,
+    # or one test client would carry another's user, CSRF token and language.
+    from flask import g
     from flask_babel import refresh
-    app.before_request(refresh)
+
+    @app.before_request
+    def forget_request_state():
+        for name in list(g):
+            g.pop(name)
+        refresh()
     with app.app_context():
         if url not in _SCHEMA_READY:
             db.drop_all()

@@ -1,0 +1,63 @@
+"""A small estate with one of everything, for tests that walk every route: two patches,
+a unit in each, a visit with a photo, a complaint whose work order is assigned, and a
+user of every role."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+
+from fieldapp.domain.visits import check_visit
+from fieldapp.extensions import db
+from fieldapp.models import Photo, Role, ServiceCategory, Unit, User, WorkOrder
+from fieldapp.photos.evidence import Upload
+from fieldapp.photos.storage import storage
+from fieldapp.visits.services import record_visit
+from fieldapp.workorders.services import ComplaintInput, file_complaint
+
+from .factories import TODAY, make_bill, make_building, make_community, make_unit, make_user
+from .photos import make_jpeg
+
+ROLES = ("anon", "hk", "hk_other", "engineer", "engineer_other", "supervisor", "admin")
+
+
+@dataclass
+class World:
+    unit: Unit  # in the patch of `hk`
+    other_unit: Unit  # in the patch of `hk_other`
+    order: WorkOrder  # on `unit`, assigned to `engineer`
+    visit_photo: Photo
+    complaint_photo: Photo
+    users: dict[str, User | None]
+
+
+def make_world() -> World:
+    community = make_community()
+    mine, theirs = make_building(community), make_building(community)
+    unit, other_unit = make_unit(mine), make_unit(theirs)
+    for u in (unit, other_unit):
+        make_bill(u, 120_000, TODAY - timedelta(days=75))
+    users = {"anon": None,
+             "hk": make_user(Role.HOUSEKEEPER, buildings=[mine]),
+             "hk_other": make_user(Role.HOUSEKEEPER, buildings=[theirs]),
+             "engineer": make_user(Role.ENGINEER),
+             "engineer_other": make_user(Role.ENGINEER),
+             "supervisor": make_user(Role.SUPERVISOR),
+             "admin": make_user(Role.ADMIN)}
+    form = {"client_uuid": str(uuid.uuid4()), "outcome": "nobody_home",
+            "notice_type": "reminder", "delivery": "door"}
+    data = check_visit(form, photo_count=1, arrears_fen=unit.arrears_fen, today=TODAY,
+                       promise_horizon_days=30)
+    visit, _ = record_visit(db.session, storage(), unit, users["hk"], data,
+                            [Upload("door.jpg", make_jpeg(color=(1, 2, 3)), {})],
+                            today=TODAY, tz=timezone.utc)
+    complaint, _ = file_complaint(
+        db.session, storage(), unit, users["hk"],
+        ComplaintInput(str(uuid.uuid4()), ServiceCategory.LEAK, "屋顶漏水"),
+        [Upload("leak.jpg", make_jpeg(color=(4, 5, 6)), {})], tz=timezone.utc)
+    order = complaint.work_order
+    order.engineer_id = users["engineer"].id
+    db.session.commit()
+    return World(unit=unit, other_unit=other_unit, order=order,
+                 visit_photo=visit.photos[0].photo, complaint_photo=complaint.photos[0].photo,
+                 users=users)
