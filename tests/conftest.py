@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from fieldapp import create_app
@@ -67,6 +68,10 @@ def sqlite_url(tmp_path_factory):
 _SCHEMA_READY: set[str] = set()
 
 
+def _forget_user() -> None:
+    g.pop("_login_user", None)
+
+
 def make_app(url: str, tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -80,9 +85,10 @@ def make_app(url: str, tmp_path: Path, **overrides):
     config.update(overrides)
     app = create_app(config)
     # Tests keep one app context open, so `g` outlives a request; in production each
-    # request has its own. Forget the per-request language as production would.
+    # request has its own. Forget the per-request language and user as production would.
     from flask_babel import refresh
     app.before_request(refresh)
+    app.before_request(_forget_user)
     with app.app_context():
         if url not in _SCHEMA_READY:
             db.drop_all()

@@ -143,3 +143,117 @@ def test_csrf_token_as_header_is_accepted_and_json_gets_json_error(csrf_client):
     assert r.status_code == 303
     r = csrf_client.post("/logout", headers={"Accept": "application/json"})
     assert r.status_code == 403 and r.json["error"] == "csrf"
+
+
+def _browser(app, address: str = "10.0.0.1", agent: str = "Phone A"):
+    """A separate browser: its own cookies, address and user agent."""
+    browser = app.test_client()
+    browser.environ_base.update(REMOTE_ADDR=address, HTTP_USER_AGENT=agent)
+    return browser
+
+
+def _signed_in(app, user, **where):
+    browser = _browser(app, **where)
+    r = browser.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert r.status_code == 303, r.get_data(as_text=True)[:300]
+    return browser
+
+
+def _replay(app, **cookies: str):
+    """A fresh browser holding only cookies copied from another one."""
+    browser = _browser(app)
+    for name, value in cookies.items():
+        browser.set_cookie(name, value)
+    return browser
+
+
+def test_session_cookie_copied_before_sign_out_is_refused(app):
+    """After sign-out, a copy of the session cookie neither reads nor writes."""
+    user = make_user(Role.SUPERVISOR)
+    browser = _signed_in(app, user)
+    copied = browser.get_cookie("session").value
+    assert _replay(app, session=copied).get("/route").status_code == 200
+    assert browser.post("/logout").status_code == 303
+    thief = _replay(app, session=copied)
+    assert thief.get("/route").status_code == 302
+    assert thief.post("/account", data={"locale": "en"}).status_code == 302
+    assert db.session.get(type(user), user.id).locale is None
+
+
+def test_remember_cookie_copied_before_sign_out_is_refused(app):
+    """The one-year remember cookie dies with the sign-in session it names."""
+    browser = _signed_in(app, make_user(Role.SUPERVISOR))
+    copied = browser.get_cookie("remember_token").value
+    assert _replay(app, remember_token=copied).get("/route").status_code == 200
+    browser.post("/logout")
+    assert browser.get_cookie("remember_token") is None
+    assert _replay(app, remember_token=copied).get("/route").status_code == 302
+
+
+def test_a_session_naming_only_the_user_id_is_refused(client):
+    """Cookies from before sign-in sessions (a bare user id) sign nobody in."""
+    user = make_user(Role.SUPERVISOR)
+    with client.session_transaction() as s:
+        s["_user_id"], s["_fresh"] = str(user.id), True
+    assert client.get("/route").status_code == 302
+
+
+def test_sign_in_keeps_only_a_hash_of_the_session_token(app):
+    from fieldapp.models import LoginSession
+    user = make_user(Role.SUPERVISOR)
+    browser = _signed_in(app, user, agent="Mozilla/5.0 " + "x" * 500)
+    login = db.session.scalars(db.select(LoginSession)).one()
+    token = browser.get_cookie("remember_token").value.split("|")[0].split(":")[1]
+    assert login.user_id == user.id and token not in login.token_hash
+    assert len(token) >= 32 and login.revoked_at is None
+    assert login.user_agent.startswith("Mozilla/5.0") and len(login.user_agent) <= 200
+
+
+def test_a_deactivated_user_is_signed_out_at_once(app):
+    user = make_user(Role.SUPERVISOR)
+    browser = _signed_in(app, user)
+    user.active = False
+    db.session.commit()
+    assert browser.get("/route").status_code == 302
+
+
+def test_a_signed_in_request_loads_user_and_session_in_one_query(app):
+    """The sign-in session is checked by a join, not by a second round trip."""
+    from sqlalchemy import event
+    browser = _signed_in(app, make_user(Role.SUPERVISOR))
+    statements = []
+    db.session.expire_all()
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert browser.get("/api/session").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == 1, statements
+
+
+def test_last_seen_is_written_at_most_every_few_minutes(app):
+    from datetime import datetime, timedelta, timezone
+
+    from fieldapp.auth.services import load_signed_in, start_login_session
+    signed_in = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+    user = make_user()
+    login_id = start_login_session(user, user_agent="Phone", now=signed_in)
+    db.session.commit()
+    login = load_signed_in(login_id, now=signed_in + timedelta(minutes=2)).login_session
+    assert login.last_seen_at.replace(tzinfo=timezone.utc) == signed_in
+    later = signed_in + timedelta(minutes=6)
+    login = load_signed_in(login_id, now=later).login_session
+    db.session.expire_all()
+    assert login.last_seen_at.replace(tzinfo=timezone.utc) == later
+    assert load_signed_in(f"{user.id}:not-the-token") is None
+    assert load_signed_in(f"{user.id + 1}:{login_id.split(':')[1]}") is None
+
+
+def test_sign_in_and_sign_out_are_audited(app):
+    from fieldapp.models import AuditEvent
+    user = make_user(Role.SUPERVISOR)
+    _signed_in(app, user).post("/logout")
+    actions = db.session.scalars(db.select(AuditEvent.action).where(
+        AuditEvent.user_id == user.id).order_by(AuditEvent.id)).all()
+    assert actions == ["sign_in", "sign_out"]

@@ -6,7 +6,7 @@ from ..extensions import db
 from ..urls import safe_next
 from . import bp
 from .forms import LANGUAGES, LanguageForm, LoginForm
-from .services import authenticate
+from .services import authenticate, end_login_session, start_login_session
 
 
 def login_page(form: LoginForm | None = None, error: str | None = None):
@@ -30,6 +30,8 @@ def login():
             return login_page(form, error), 429
         return login_page(form, _("Wrong username or password.")), 401
     session.clear()  # new session id at sign-in (session fixation)
+    start_login_session(result.user, user_agent=request.user_agent.string)
+    db.session.commit()
     login_user(result.user, remember=True)
     return redirect(safe_next(request.args.get("next")), code=303)
 
@@ -37,8 +39,10 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    logout_user()
+    end_login_session(current_user)
+    db.session.commit()
     session.clear()
+    logout_user()  # after clear(): it leaves the order to delete the remember cookie
     return redirect(url_for("auth.login"), code=303)
 
 
