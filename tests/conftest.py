@@ -68,8 +68,9 @@ def sqlite_url(tmp_path_factory):
 _SCHEMA_READY: set[str] = set()
 
 
-def _forget_user() -> None:
-    g.pop("_login_user", None)
+def _fresh_g() -> None:
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 def make_app(url: str, tmp_path: Path, **overrides):
@@ -85,10 +86,9 @@ def make_app(url: str, tmp_path: Path, **overrides):
     config.update(overrides)
     app = create_app(config)
     # Tests keep one app context open, so `g` outlives a request; in production each
-    # request has its own. Forget the per-request language and user as production would.
-    from flask_babel import refresh
-    app.before_request(refresh)
-    app.before_request(_forget_user)
+    # request has its own. Forget the request's language, user and CSRF token as
+    # production would, before anything else in the request looks.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     with app.app_context():
         if url not in _SCHEMA_READY:
             db.drop_all()

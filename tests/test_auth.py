@@ -257,3 +257,145 @@ def test_sign_in_and_sign_out_are_audited(app):
     actions = db.session.scalars(db.select(AuditEvent.action).where(
         AuditEvent.user_id == user.id).order_by(AuditEvent.id)).all()
     assert actions == ["sign_in", "sign_out"]
+
+
+def _actions(**where) -> list[str]:
+    from fieldapp.models import AuditEvent
+    query = db.select(AuditEvent.action).filter_by(**where).order_by(AuditEvent.id)
+    return list(db.session.scalars(query))
+
+
+def test_account_lists_my_signed_in_devices_and_marks_this_one(app):
+    user = make_user(Role.SUPERVISOR)
+    phone = _signed_in(app, user, agent="Phone A")
+    _signed_in(app, user, agent="Laptop B")
+    _signed_in(app, make_user(Role.SUPERVISOR), agent="Someone else")
+    page = phone.get("/account").get_data(as_text=True)
+    assert "Laptop B" in page and "Someone else" not in page
+    devices = re.findall(r'<li class="device">(.*?)</li>', page, re.S)
+    assert len(devices) == 2
+    assert [("本设备" in d) for d in devices] == [("Phone A" in d) for d in devices]
+    assert "全部设备退出登录" in page
+
+
+def test_sign_out_everywhere_ends_every_session_of_mine(app):
+    user = make_user(Role.SUPERVISOR)
+    phone, laptop = _signed_in(app, user), _signed_in(app, user, agent="Laptop")
+    colleague = _signed_in(app, make_user(Role.SUPERVISOR))
+    r = phone.post("/account/sessions/revoke")
+    assert r.status_code == 303 and r.headers["Location"] == "/login"
+    assert phone.get("/route").status_code == 302
+    assert laptop.get("/route").status_code == 302
+    assert colleague.get("/route").status_code == 200
+    assert _actions(entity_id=user.id)[-1] == "sign_out_everywhere"
+
+
+def test_admin_signs_a_user_out_everywhere(app):
+    admin_user, user = make_user(Role.ADMIN), make_user(Role.SUPERVISOR)
+    admin, victim = _signed_in(app, admin_user), _signed_in(app, user)
+    assert f"/users/{user.id}/sessions/revoke" in admin.get("/account").get_data(as_text=True)
+    r = admin.post(f"/users/{user.id}/sessions/revoke", data={"next": "/route"})
+    assert r.status_code == 303 and r.headers["Location"] == "/route"
+    assert victim.get("/route").status_code == 302
+    assert admin.get("/route").status_code == 200
+    assert _actions(user_id=admin_user.id, entity_id=user.id) == ["revoke_sessions"]
+    r = admin.post(f"/users/{user.id}/sessions/revoke", data={"next": "//evil.example/"})
+    assert r.headers["Location"] == "/account"
+
+
+@pytest.mark.parametrize("role", [Role.HOUSEKEEPER, Role.SUPERVISOR, Role.ENGINEER])
+def test_only_an_admin_signs_others_out(app, role):
+    user = make_user(Role.SUPERVISOR)
+    victim = _signed_in(app, user)
+    r = _signed_in(app, make_user(role)).post(f"/users/{user.id}/sessions/revoke")
+    assert r.status_code == 403
+    assert victim.get("/route").status_code == 200
+
+
+def test_admin_sign_out_of_an_unknown_user_is_404(app):
+    admin = _signed_in(app, make_user(Role.ADMIN))
+    assert admin.post("/users/999999/sessions/revoke").status_code == 404
+
+
+def _change_password(browser, current=PASSWORD, new="a brand new passphrase", again=None):
+    return browser.post("/account/password", data={
+        "current_password": current, "new_password": new,
+        "confirm_password": new if again is None else again})
+
+
+def test_changing_the_password_signs_out_every_other_device(app):
+    user = make_user(Role.SUPERVISOR)
+    phone, laptop = _signed_in(app, user), _signed_in(app, user, agent="Laptop")
+    r = _change_password(phone)
+    assert r.status_code == 303 and r.headers["Location"] == "/account"
+    assert phone.get("/route").status_code == 200
+    assert laptop.get("/route").status_code == 302
+    assert _browser(app).post("/login", data={"username": user.username,
+                                              "password": PASSWORD}).status_code == 401
+    assert _browser(app).post("/login", data={"username": user.username,
+                                              "password": "a brand new passphrase"}
+                              ).status_code == 303
+    assert "password_change" in _actions(entity_id=user.id)
+
+
+@pytest.mark.parametrize("fields, field, message", [
+    ({"current": "not my password"}, "current_password", "当前密码不正确"),
+    ({"new": "too short", "again": "too short"}, "new_password", "至少 10 个字符"),
+    ({"again": "a different passphrase"}, "confirm_password", "两次输入的新密码不一致"),
+], ids=["wrong-current", "too-short", "mismatch"])
+def test_password_form_answers_beside_the_field(app, fields, field, message):
+    """A refused change keeps the old password and every session, and says why where."""
+    user = make_user(Role.SUPERVISOR)
+    phone, laptop = _signed_in(app, user), _signed_in(app, user, agent="Laptop")
+    r = _change_password(phone, **fields)
+    page = r.get_data(as_text=True)
+    assert r.status_code == 422
+    beside = re.search(rf'id="{field}"[^>]*>\s*<p class="field-error" id="{field}-error">([^<]*)',
+                       page)
+    assert beside and message in beside.group(1)
+    assert f'value="{user.username}"' in page and "not my password" not in page
+    assert laptop.get("/route").status_code == 200
+    assert db.session.get(type(user), user.id).check_password(PASSWORD)
+
+
+def test_set_password_revokes_all_but_the_kept_session(app):
+    from fieldapp.auth.services import set_password, start_login_session
+    user = make_user()
+    start_login_session(user, user_agent="kept")
+    kept = user.login_session
+    start_login_session(user, user_agent="other")
+    assert set_password(user, "another long password", keep_session=kept) == 1
+    assert kept.revoked_at is None and user.login_session.revoked_at is not None
+    with pytest.raises(ValueError, match="10"):
+        set_password(user, "short", keep_session=None)
+
+
+def test_set_password_command_signs_the_user_out_everywhere(app, runner):
+    user = make_user(Role.SUPERVISOR, username="hk")
+    browser = _signed_in(app, user)
+    result = runner.invoke(args=["set-password", "HK"],
+                           input="a brand new passphrase\na brand new passphrase\n")
+    assert result.exit_code == 0, result.output
+    assert browser.get("/route").status_code == 302
+    assert db.session.get(type(user), user.id).check_password("a brand new passphrase")
+    assert _actions(entity_id=user.id)[-1] == "password_change"
+
+
+@pytest.mark.parametrize("username, password, error", [
+    ("nobody", "a brand new passphrase", "no user"), ("hk", "short", "10 characters")])
+def test_set_password_command_refuses_clearly(app, runner, username, password, error):
+    make_user(username="hk")
+    result = runner.invoke(args=["set-password", username], input=f"{password}\n{password}\n")
+    assert result.exit_code == 1 and error in result.output
+
+
+def test_sign_out_everywhere_needs_the_csrf_token(csrf_client):
+    make_user(Role.SUPERVISOR, username="sup")
+    token = _token(csrf_client.get("/login").get_data(as_text=True))
+    csrf_client.post("/login", data={"username": "sup", "password": PASSWORD,
+                                     "csrf_token": token})
+    assert csrf_client.post("/account/sessions/revoke").status_code == 400
+    assert csrf_client.get("/route").status_code == 200
+    token = _token(csrf_client.get("/account").get_data(as_text=True))
+    r = csrf_client.post("/account/sessions/revoke", data={"csrf_token": token})
+    assert r.status_code == 303 and csrf_client.get("/route").status_code == 302

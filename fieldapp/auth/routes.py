@@ -1,12 +1,24 @@
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
+from ..access import role_required
 from ..extensions import db
+from ..models import Role, User
 from ..urls import safe_next
 from . import bp
-from .forms import LANGUAGES, LanguageForm, LoginForm
-from .services import authenticate, end_login_session, start_login_session
+from .forms import LANGUAGES, ChangePasswordForm, LanguageForm, LoginForm
+from .services import (
+    MIN_PASSWORD_LENGTH,
+    active_login_sessions,
+    authenticate,
+    end_login_session,
+    set_password,
+    sign_out_everywhere,
+    signed_in_users,
+    start_login_session,
+)
 
 
 def login_page(form: LoginForm | None = None, error: str | None = None):
@@ -46,6 +58,18 @@ def logout():
     return redirect(url_for("auth.login"), code=303)
 
 
+def account_page(language: LanguageForm | None = None,
+                 password: ChangePasswordForm | None = None):
+    user = current_user
+    return render_template(
+        "auth/account.html", languages=LANGUAGES,
+        form=language or LanguageForm(formdata=None, locale=user.locale or "zh_CN"),
+        password_form=password or ChangePasswordForm(formdata=None, user=user),
+        min_password_length=MIN_PASSWORD_LENGTH, devices=active_login_sessions(user),
+        this_device=user.login_session,
+        signed_in_users=signed_in_users(exclude=user) if user.role == Role.ADMIN else [])
+
+
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
@@ -55,7 +79,44 @@ def account():
         db.session.commit()
         flash(_("Language changed."), "success")
         return redirect(url_for("auth.account"), code=303)
-    return render_template("auth/account.html", form=form, languages=LANGUAGES)
+    return account_page(language=form)
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    form = ChangePasswordForm(user=current_user)
+    if not form.validate_on_submit():
+        return account_page(password=form), 422
+    set_password(current_user, form.new_password.data,
+                 keep_session=current_user.login_session, by=current_user)
+    db.session.commit()
+    flash(_("Password changed. Every other device has been signed out."), "success")
+    return redirect(url_for("auth.account"), code=303)
+
+
+@bp.post("/account/sessions/revoke")
+@login_required
+def sign_out_all_devices():
+    sign_out_everywhere(current_user, by=current_user)
+    db.session.commit()
+    session.clear()
+    logout_user()
+    flash(_("You have been signed out on every device."), "success")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/users/<int:user_id>/sessions/revoke")
+@role_required(Role.ADMIN)
+def revoke_user_sessions(user_id: int):
+    """An admin signs a user out everywhere, say after a phone was lost."""
+    user = db.get_or_404(User, user_id)
+    revoked = sign_out_everywhere(user, by=current_user)
+    db.session.commit()
+    flash(ngettext("%(name)s has been signed out on %(num)s device.",
+                   "%(name)s has been signed out on %(num)s devices.", revoked,
+                   name=user.display_name or user.username), "success")
+    return redirect(safe_next(request.form.get("next"), "auth.account"), code=303)
 
 
 @bp.post("/language")

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -20,6 +20,7 @@ MAX_BLOCK = timedelta(minutes=15)
 # last_seen_at is a hint for the device list, not a log: one write per few minutes is enough.
 TOUCH_EVERY = timedelta(minutes=5)
 USER_AGENT_LENGTH = 200
+MIN_PASSWORD_LENGTH = 10
 
 
 @dataclass(frozen=True)
@@ -66,8 +67,10 @@ def start_login_session(user: User, *, user_agent: str, now: datetime | None = N
     """A new sign-in session for this browser; its id is what Flask-Login keeps."""
     token = secrets.token_urlsafe(32)
     now = now or utcnow()
+    # revoked_at is set, not left out, so a bulk revoke later in this session shows on it.
     login = LoginSession(user=user, token_hash=_token_hash(token), created_at=now,
-                         last_seen_at=now, user_agent=user_agent[:USER_AGENT_LENGTH])
+                         last_seen_at=now, user_agent=user_agent[:USER_AGENT_LENGTH],
+                         revoked_at=None)
     db.session.add(login)
     db.session.flush()
     user.login_id, user.login_session = f"{user.id}:{token}", login
@@ -104,3 +107,49 @@ def end_login_session(user: User, *, now: datetime | None = None) -> None:
     login = user.login_session
     login.revoked_at = now or utcnow()
     record_audit(user, "sign_out", "user", user.id, login_session=login.id)
+
+
+def active_login_sessions(user: User) -> list[LoginSession]:
+    """The user's signed-in devices, most recently seen first."""
+    return list(db.session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id,
+                                   LoginSession.revoked_at.is_(None))
+        .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())))
+
+
+def signed_in_users(*, exclude: User) -> list[tuple[User, int]]:
+    """Other users with live sessions and how many, for an admin's sign-out buttons."""
+    count = func.count(LoginSession.id)
+    rows = db.session.execute(
+        select(User, count).join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.revoked_at.is_(None), User.id != exclude.id)
+        .group_by(User.id).order_by(User.username))
+    return [(user, n) for user, n in rows]
+
+
+def _revoke(user: User, *, keep: LoginSession | None, now: datetime) -> int:
+    query = update(LoginSession).where(LoginSession.user_id == user.id,
+                                       LoginSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(LoginSession.id != keep.id)
+    return db.session.execute(query.values(revoked_at=now)).rowcount
+
+
+def sign_out_everywhere(user: User, *, by: User, now: datetime | None = None) -> int:
+    """Revoke every session of user, by the user themself or by an admin; how many."""
+    revoked = _revoke(user, keep=None, now=now or utcnow())
+    action = "sign_out_everywhere" if by.id == user.id else "revoke_sessions"
+    record_audit(by, action, "user", user.id, revoked=revoked)
+    return revoked
+
+
+def set_password(user: User, new: str, *, keep_session: LoginSession | None,
+                 by: User | None = None, now: datetime | None = None) -> int:
+    """A new password signs out every other session of the user (every one when
+    keep_session is None): whoever knew the old one is out. Returns how many."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise ValueError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
+    user.set_password(new)
+    revoked = _revoke(user, keep=keep_session, now=now or utcnow())
+    record_audit(by, "password_change", "user", user.id, revoked=revoked)
+    return revoked
