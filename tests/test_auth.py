@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -52,7 +53,7 @@ def test_repeated_failures_are_slowed_down(client, exists):
                                            "password": "guess"}).status_code == 401
     response = client.post("/login", data={"username": "victim", "password": PASSWORD})
     assert response.status_code == 429
-    assert re.search(r"\d+ 秒", response.get_data(as_text=True))
+    assert re.search(r"\d+\s*秒", response.get_data(as_text=True))
 
 
 def test_inactive_user_cannot_sign_in(client):
@@ -399,3 +400,130 @@ def test_sign_out_everywhere_needs_the_csrf_token(csrf_client):
     token = _token(csrf_client.get("/account").get_data(as_text=True))
     r = csrf_client.post("/account/sessions/revoke", data={"csrf_token": token})
     assert r.status_code == 303 and csrf_client.get("/route").status_code == 302
+
+
+def _attempt(browser, username: str = "victim", password: str = "guess"):
+    return browser.post("/login", data={"username": username, "password": password})
+
+
+def _error(response) -> str:
+    return re.search(r'<p class="form-error"[^>]*>(.*?)</p>',
+                     response.get_data(as_text=True), re.S).group(1)
+
+
+def test_a_guesser_at_one_address_does_not_lock_the_owner_out(app):
+    """Failures count per username and address: the owner elsewhere signs in at once."""
+    make_user(Role.SUPERVISOR, username="victim")
+    guesser = _browser(app, address="203.0.113.7")
+    for _ in range(5):
+        assert _attempt(guesser).status_code == 401
+    assert _attempt(guesser, password=PASSWORD).status_code == 429
+    owner = _browser(app, address="198.51.100.2")
+    assert _attempt(owner, password=PASSWORD).status_code == 303
+
+
+def test_the_owners_phone_signs_in_despite_guesses_from_its_own_address(app):
+    """A device cookie from an earlier sign-in is judged by its own failures only."""
+    user = make_user(Role.SUPERVISOR, username="victim")
+    phone = _signed_in(app, user, address="10.1.1.1")
+    assert phone.get_cookie("doorstep_device", path="/login") is not None
+    phone.post("/logout")
+    guesser = _browser(app, address="10.1.1.1")  # the same office Wi-Fi
+    for _ in range(6):
+        _attempt(guesser)
+    assert _attempt(guesser, password=PASSWORD).status_code == 429
+    assert _attempt(phone, password=PASSWORD).status_code == 303
+
+
+def test_the_wait_message_says_when_and_that_the_own_phone_still_works(app):
+    make_user(username="victim")
+    guesser = _browser(app, address="203.0.113.7")
+    for _ in range(5):
+        _attempt(guesser)
+    error = _error(_attempt(guesser, password=PASSWORD))
+    assert re.search(r"15\s*秒", error) and re.search(r"\d{1,2}:\d{2}", error)
+    assert "自己的手机" in error
+
+
+def test_a_phone_locked_by_its_own_failures_is_not_told_to_use_its_own_phone(app):
+    user = make_user(username="victim")
+    phone = _signed_in(app, user)
+    phone.post("/logout")
+    for _ in range(5):
+        _attempt(phone)
+    response = _attempt(phone, password=PASSWORD)
+    assert response.status_code == 429 and "自己的手机" not in _error(response)
+
+
+def test_known_and_unknown_usernames_are_throttled_alike(app):
+    """Same statuses and the same words: the throttle does not tell who exists."""
+    make_user(username="victim")
+    seen = []
+    for n, username in enumerate(["victim", "nobody"]):
+        browser = _browser(app, address=f"203.0.113.{n + 1}")
+        statuses = [_attempt(browser, username).status_code for _ in range(7)]
+        refused = _attempt(browser, username, PASSWORD)
+        seen.append((statuses, refused.status_code, re.sub(r"\d+", "#", _error(refused)),
+                     browser.get_cookie("doorstep_device", path="/login")))
+    assert seen[0] == seen[1]
+
+
+T0 = datetime(2026, 11, 22, 8, 0, tzinfo=timezone.utc)
+
+
+def _try(password: str = "guess", *, at: datetime, address: str = "10.0.0.9", device=None,
+         username: str = "hk", ceiling: int = 1000):
+    from fieldapp.auth.services import authenticate
+    return authenticate(db.session, username, password, address=address, device=device,
+                        free_attempts=5, ceiling=ceiling, now=at)
+
+
+def test_delays_grow_from_15_seconds_to_15_minutes(app):
+    make_user(username="hk")
+    for _ in range(5):
+        assert _try(at=T0).retry_after == 0
+    now, waits = T0, []
+    for _ in range(8):
+        waits.append(_try(PASSWORD, at=now).retry_after)
+        now += timedelta(seconds=waits[-1])
+        assert _try(at=now).user is None  # the wait is over; this guess is wrong too
+    assert waits == [15, 30, 60, 120, 240, 480, 900, 900]
+    now += timedelta(minutes=15)
+    assert _try(PASSWORD, at=now).user is not None
+    assert _try(at=now).retry_after == 0 and _try(PASSWORD, at=now).user is not None
+
+
+def test_a_distributed_guess_blocks_untrusted_devices_only(app):
+    """The per-username ceiling spans addresses; the owner's phone is not counted."""
+    from fieldapp.auth.throttle import Device
+    make_user(username="hk")
+    for n in range(10):
+        _try(at=T0, address=f"10.0.1.{n}", ceiling=10)
+    later = T0 + timedelta(minutes=1)
+    refused = _try(PASSWORD, at=later, address="10.0.2.1", ceiling=10)
+    assert refused.user is None and refused.retry_after == 59 * 60
+    assert refused.other_device_works
+    phone = Device(username="hk", nonce="n1")
+    assert _try(PASSWORD, at=later, address="10.0.2.1", device=phone, ceiling=10).user
+    next_hour = T0 + timedelta(hours=1)
+    assert _try(PASSWORD, at=next_hour, address="10.0.2.1", ceiling=10).user
+
+
+def test_a_device_cookie_vouches_only_for_its_own_username(app):
+    from fieldapp.auth.throttle import Device
+    make_user(username="hk")
+    for _ in range(5):
+        _try(at=T0)
+    someone_elses = Device(username="other", nonce="n1")
+    assert _try(PASSWORD, at=T0, device=someone_elses).retry_after == 15
+
+
+def test_device_cookies_are_signed_and_name_their_user(app):
+    from fieldapp.auth.throttle import device_cookie, read_device_cookie
+    value = device_cookie("secret", "hk")
+    device = read_device_cookie("secret", value)
+    assert device.username == "hk" and device.nonce
+    assert read_device_cookie("secret", device_cookie("secret", "hk")).nonce != device.nonce
+    assert read_device_cookie("another secret", value) is None
+    assert read_device_cookie("secret", value[:-3] + "abc") is None
+    assert read_device_cookie("secret", None) is None

@@ -1,16 +1,20 @@
+import math
+from datetime import timedelta
+
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_time, format_timedelta, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..access import role_required
 from ..extensions import db
-from ..models import Role, User
+from ..models import Role, User, utcnow
 from ..urls import safe_next
 from . import bp
 from .forms import LANGUAGES, ChangePasswordForm, LanguageForm, LoginForm
 from .services import (
     MIN_PASSWORD_LENGTH,
+    LoginResult,
     active_login_sessions,
     authenticate,
     end_login_session,
@@ -19,6 +23,7 @@ from .services import (
     signed_in_users,
     start_login_session,
 )
+from .throttle import DEVICE_COOKIE, DEVICE_COOKIE_AGE, device_cookie, read_device_cookie
 
 
 def login_page(form: LoginForm | None = None, error: str | None = None):
@@ -32,20 +37,52 @@ def login():
     form = LoginForm()
     if not form.validate_on_submit():
         return login_page(form), (422 if request.method == "POST" else 200)
+    config = current_app.config
+    device = read_device_cookie(config["SECRET_KEY"], request.cookies.get(DEVICE_COOKIE))
     result = authenticate(db.session, form.username.data, form.password.data,
-                          free_attempts=current_app.config["LOGIN_FREE_ATTEMPTS"])
-    db.session.commit()
+                          address=request.remote_addr or "", device=device,
+                          free_attempts=config["LOGIN_FREE_ATTEMPTS"],
+                          ceiling=config["LOGIN_CEILING"])
     if result.user is None:
-        if result.retry_after:
-            error = _("Too many failed attempts. Please wait %(seconds)s seconds and try again.",
-                      seconds=result.retry_after)
-            return login_page(form, error), 429
+        db.session.commit()
+        return _refused(form, result)
+    return _sign_in(result.user)
+
+
+def _refused(form: LoginForm, result: LoginResult):
+    if not result.retry_after:
         return login_page(form, _("Wrong username or password.")), 401
+    return login_page(form, _wait_message(result)), 429, {"Retry-After": str(result.retry_after)}
+
+
+def _wait_message(result: LoginResult) -> str:
+    """When to try again (rounded up to the minute past one) and, when true, that the
+    user's own phone still signs in."""
+    seconds = result.retry_after
+    wait = timedelta(seconds=seconds if seconds <= 60 else math.ceil(seconds / 60) * 60)
+    message = _("Too many failed attempts. Please try again in %(wait)s, after %(time)s.",
+                wait=format_timedelta(wait),
+                time=format_time(utcnow() + timedelta(seconds=seconds), "medium"))
+    if result.other_device_works:
+        message += " " + _("Signing in on your own phone, where you have signed in before, "
+                           "still works.")
+    return message
+
+
+def _sign_in(user: User):
+    config = current_app.config
     session.clear()  # new session id at sign-in (session fixation)
-    start_login_session(result.user, user_agent=request.user_agent.string)
+    start_login_session(user, user_agent=request.user_agent.string,
+                        address=request.remote_addr or "")
     db.session.commit()
-    login_user(result.user, remember=True)
-    return redirect(safe_next(request.args.get("next")), code=303)
+    login_user(user, remember=True)
+    response = redirect(safe_next(request.args.get("next")), code=303)
+    # Names this browser as the user's own, for the sign-in throttle; kept at sign-out.
+    response.set_cookie(DEVICE_COOKIE, device_cookie(config["SECRET_KEY"], user.username),
+                        max_age=int(DEVICE_COOKIE_AGE.total_seconds()),
+                        path=url_for("auth.login"), secure=config["SESSION_COOKIE_SECURE"],
+                        httponly=True, samesite="Strict")
+    return response
 
 
 @bp.post("/logout")

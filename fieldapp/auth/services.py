@@ -1,5 +1,5 @@
-"""Authentication with a throttle on failed attempts, per username known or not, and
-server-side sign-in sessions that sign-out can revoke."""
+"""Authentication with a throttle on failed attempts (see throttle.py), server-side
+sign-in sessions that sign-out can revoke, and password changes."""
 from __future__ import annotations
 
 import hashlib
@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import LoginSession, LoginThrottle, User, record_audit, utcnow
+from ..models import LoginSession, User, record_audit, utcnow
+from . import throttle
+from .throttle import Device
 
 # Compared against when the user does not exist, so both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
-MAX_BLOCK = timedelta(minutes=15)
 # last_seen_at is a hint for the device list, not a log: one write per few minutes is enough.
 TOUCH_EVERY = timedelta(minutes=5)
 USER_AGENT_LENGTH = 200
@@ -27,35 +28,34 @@ MIN_PASSWORD_LENGTH = 10
 class LoginResult:
     user: User | None
     retry_after: int = 0  # seconds; > 0 means refused without checking the password
+    other_device_works: bool = False  # the wait binds this browser, not the user's own phone
 
 
 def _as_aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def authenticate(session: Session, username: str, password: str, *, free_attempts: int,
+def authenticate(session: Session, username: str, password: str, *, address: str,
+                 device: Device | None, free_attempts: int, ceiling: int,
                  now: datetime | None = None) -> LoginResult:
-    now = now or datetime.now(timezone.utc)
+    """Check the password unless this browser must wait first; an unknown username takes
+    exactly the same path, so the answers never tell who exists."""
+    now = now or utcnow()
     key = username.strip().lower()
-    throttle = session.get(LoginThrottle, key)
-    if throttle and throttle.blocked_until and _as_aware(throttle.blocked_until) > now:
-        return LoginResult(None, int((_as_aware(throttle.blocked_until) - now).total_seconds()) + 1)
+    trusted = device is not None and device.username == key
+    judged_by = throttle.counters(key, address, device if trusted else None,
+                                  free_attempts=free_attempts, ceiling=ceiling)
+    wait = throttle.wait_seconds(session, judged_by, now)
+    if wait:
+        return LoginResult(None, wait, other_device_works=not trusted)
 
     user = session.scalar(select(User).where(User.username == key))
     ok = user.check_password(password) if user else check_password_hash(_DUMMY_HASH, password)
     if ok and user.active:
-        if throttle:
-            session.delete(throttle)
+        throttle.forget(session, judged_by[0])
         return LoginResult(user)
-
-    if throttle is None:
-        throttle = LoginThrottle(key=key, failures=0)
-        session.add(throttle)
-    throttle.failures += 1
-    over = throttle.failures - free_attempts
-    if over >= 0:
-        # 15 s, 30 s, 1 min, ... up to 15 minutes.
-        throttle.blocked_until = now + min(timedelta(seconds=15 * 2 ** over), MAX_BLOCK)
+    for counter in judged_by:
+        throttle.count_failure(session, counter, now)
     return LoginResult(None)
 
 
@@ -63,7 +63,8 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def start_login_session(user: User, *, user_agent: str, now: datetime | None = None) -> str:
+def start_login_session(user: User, *, user_agent: str, address: str = "",
+                        now: datetime | None = None) -> str:
     """A new sign-in session for this browser; its id is what Flask-Login keeps."""
     token = secrets.token_urlsafe(32)
     now = now or utcnow()
@@ -74,7 +75,7 @@ def start_login_session(user: User, *, user_agent: str, now: datetime | None = N
     db.session.add(login)
     db.session.flush()
     user.login_id, user.login_session = f"{user.id}:{token}", login
-    record_audit(user, "sign_in", "user", user.id, login_session=login.id)
+    record_audit(user, "sign_in", "user", user.id, login_session=login.id, address=address)
     return user.login_id
 
 

@@ -100,10 +100,12 @@ class LoginSession(db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed sign-ins per username (known or not), so guessing is slowed for all."""
+    """Failed sign-ins under one key: a username at an address, a device, or a username's
+    ceiling across addresses (auth/throttle.py); usernames known or not alike."""
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

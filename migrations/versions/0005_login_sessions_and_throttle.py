@@ -2,6 +2,9 @@
 revoke them, and the session and remember cookies they name are refused from then on.
 Cookies from before this revision name no session: everyone signs in once more.
 
+The sign-in throttle counts per username and address, per device and per username
+within a window: its keys change, so the old counts (per username) are dropped.
+
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23
@@ -33,8 +36,17 @@ def upgrade():
     with op.batch_alter_table('login_session', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_login_session_user_id'), ['user_id'], unique=False)
 
+    op.execute(sa.table('login_throttle').delete())
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('window_started_at', sa.DateTime(timezone=True),
+                                      nullable=False, server_default=sa.func.current_timestamp()))
+
 
 def downgrade():
+    op.execute(sa.table('login_throttle').delete())
+    with op.batch_alter_table('login_throttle', schema=None) as batch_op:
+        batch_op.drop_column('window_started_at')
+
     with op.batch_alter_table('login_session', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_session_user_id'))
 
