@@ -527,3 +527,12 @@ def test_device_cookies_are_signed_and_name_their_user(app):
     assert read_device_cookie("another secret", value) is None
     assert read_device_cookie("secret", value[:-3] + "abc") is None
     assert read_device_cookie("secret", None) is None
+
+
+def test_users_compare_as_rows_whether_signed_in_or_not(app):
+    """Flask-Login's UserMixin compares get_id(), which now names a sign-in session."""
+    from fieldapp.auth.services import start_login_session
+    user, other = make_user(), make_user()
+    assert user == db.session.get(type(user), user.id) and user != other
+    start_login_session(user, user_agent="Phone")
+    assert user in [other, user] and other not in [user]

@@ -51,6 +51,11 @@ class User(UserMixin, db.Model):
     # Set by sign-in and by the user loader: "<user id>:<token>" and its session row.
     login_id = None
     login_session = None
+    # A row is one object per database session; UserMixin's __eq__ would compare
+    # get_id(), which names a sign-in, not a user.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     def get_id(self) -> str:
         """Flask-Login keeps the sign-in session's id, so revoking the session signs out."""
