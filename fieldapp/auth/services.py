@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import LoginSession, User, record_audit, utcnow
 from . import throttle
-from .throttle import Device
+from .throttle import Device, as_aware
 
 # Compared against when the user does not exist, so both paths cost the same.
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
@@ -29,10 +29,6 @@ class LoginResult:
     user: User | None
     retry_after: int = 0  # seconds; > 0 means refused without checking the password
     other_device_works: bool = False  # the wait binds this browser, not the user's own phone
-
-
-def _as_aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def authenticate(session: Session, username: str, password: str, *, address: str,
@@ -98,7 +94,7 @@ def load_signed_in(login_id: str, *, now: datetime | None = None) -> User | None
 
 def _touch(login: LoginSession, now: datetime) -> None:
     # The loader runs before the view writes anything, so this commit carries only the touch.
-    if now - _as_aware(login.last_seen_at) >= TOUCH_EVERY:
+    if now - as_aware(login.last_seen_at) >= TOUCH_EVERY:
         login.last_seen_at = now
         db.session.commit()
 

@@ -61,7 +61,8 @@ def read_device_cookie(secret: str, value: str | None) -> Device | None:
         return None
 
 
-def _as_aware(moment: datetime) -> datetime:
+def as_aware(moment: datetime) -> datetime:
+    """SQLite hands stored times back naive; they are UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -85,7 +86,7 @@ def wait_seconds(session: Session, judged_by: list[Counter], now: datetime) -> i
     for counter in judged_by:
         row = session.get(LoginThrottle, counter.key)
         if row is not None and row.blocked_until is not None:
-            left = (_as_aware(row.blocked_until) - now).total_seconds()
+            left = (as_aware(row.blocked_until) - now).total_seconds()
             waits.append(max(0, math.ceil(left)))
     return max(waits)
 
@@ -95,7 +96,7 @@ def count_failure(session: Session, counter: Counter, now: datetime) -> None:
     if row is None:
         row = LoginThrottle(key=counter.key, failures=0, window_started_at=now)
         session.add(row)
-    elif _as_aware(row.window_started_at) + counter.window <= now:
+    elif as_aware(row.window_started_at) + counter.window <= now:
         row.failures, row.window_started_at, row.blocked_until = 0, now, None
     row.failures += 1
     over = row.failures - counter.free
@@ -104,7 +105,7 @@ def count_failure(session: Session, counter: Counter, now: datetime) -> None:
     if counter.growing:  # 15 s, 30 s, 1 min, ... up to 15 minutes
         row.blocked_until = now + min(FIRST_WAIT * 2 ** over, MAX_WAIT)
     else:
-        row.blocked_until = _as_aware(row.window_started_at) + counter.window
+        row.blocked_until = as_aware(row.window_started_at) + counter.window
 
 
 def forget(session: Session, counter: Counter) -> None:
