@@ -8,6 +8,7 @@ from flask import Flask, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ROOT, Config
 from .extensions import babel, csrf, db, htmx_ext, login_manager, migrate
@@ -31,6 +32,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limits = app.config.get("LIMITS", DEFAULT)
     app.config["MAX_CONTENT_LENGTH"] = limits.request_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = limits.form_field_bytes
+    proxies = app.config["FIELDAPP_PROXIES"]
+    if proxies:
+        # The sign-in throttle counts per client address. Behind a proxy that is the
+        # proxy's own, so believe the X-Forwarded-For it writes; only then, as anyone can
+        # send one.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from .auth.services import MIN_PASSWORD_LENGTH, set_password
 from .clock import today
 from .extensions import db
 from .models import Assignment, Building, Role, Unit, User
@@ -68,8 +69,9 @@ def init_app(app: Flask) -> None:
                     password: str):
         """Create a user (asks for the password twice)."""
         username = username.strip().lower()
-        if len(password) < 10:
-            raise click.ClickException("The password needs at least 10 characters.")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise click.ClickException(
+                f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
         if db.session.scalar(select(User).where(User.username == username)):
             raise click.ClickException(f"User {username!r} already exists.")
         user = User(username=username, display_name=name or username, role=Role(role))
@@ -81,6 +83,21 @@ def init_app(app: Flask) -> None:
         db.session.add(user)
         db.session.commit()
         click.echo(f"Created {role} {username}.")
+
+    @app.cli.command("set-password")
+    @click.argument("username")
+    @click.password_option()
+    def set_password_command(username: str, password: str):
+        """Set a user's password (asks twice) and sign them out on every device."""
+        user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"There is no user {username!r}.")
+        try:
+            revoked = set_password(user, password, keep_session=None)
+        except ValueError as e:
+            raise click.ClickException(str(e)) from None
+        db.session.commit()
+        click.echo(f"Password set for {user.username}; signed out on {revoked} devices.")
 
     @app.cli.command("refresh-arrears")
     def refresh_arrears():

@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from fieldapp import create_app
@@ -67,6 +68,11 @@ def sqlite_url(tmp_path_factory):
 _SCHEMA_READY: set[str] = set()
 
 
+def _fresh_g() -> None:
+    for name in list(vars(g)):
+        delattr(g, name)
+
+
 def make_app(url: str, tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -80,16 +86,9 @@ def make_app(url: str, tmp_path: Path, **overrides):
     config.update(overrides)
     app = create_app(config)
     # Tests keep one app context open, so `g` outlives a request; in production each
-    # request has its own. Start each request with an empty `g` as production would,
-    # or one test client would carry another's user, CSRF token and language.
-    from flask import g
-    from flask_babel import refresh
-
-    @app.before_request
-    def forget_request_state():
-        for name in list(g):
-            g.pop(name)
-        refresh()
+    # request has its own. Forget the request's language, user and CSRF token as
+    # production would, before anything else in the request looks.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     with app.app_context():
         if url not in _SCHEMA_READY:
             db.drop_all()

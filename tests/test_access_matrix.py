@@ -37,6 +37,7 @@ class Case:
     path: Callable[[World], str]
     expected: dict[str, object]
     data: Callable[[World], dict] = field(default=lambda w: {})
+    ends_session: bool = False  # the walk signs in again after it
 
 
 CASES = [
@@ -47,6 +48,12 @@ CASES = [
     Case("auth.language", "POST", lambda w: "/language", EVERYONE, lambda w: {"locale": "en"}),
     Case("auth.account", "GET", lambda w: "/account", SIGNED_IN),
     Case("auth.account", "POST", lambda w: "/account", SIGNED_IN),
+    Case("auth.change_password", "POST", lambda w: "/account/password", SIGNED_IN),
+    Case("auth.sign_out_all_devices", "POST", lambda w: "/account/sessions/revoke", SIGNED_IN,
+         ends_session=True),
+    Case("auth.revoke_user_sessions", "POST",
+         lambda w: f"/users/{w.users['hk_other'].id}/sessions/revoke",
+         expect("401 403 403 403 403 403 ok")),
     Case("pwa.manifest", "GET", lambda w: "/manifest.webmanifest", EVERYONE),
     Case("pwa.service_worker", "GET", lambda w: "/sw.js", EVERYONE),
     Case("pwa.offline", "GET", lambda w: "/offline", EVERYONE),
@@ -76,8 +83,7 @@ CASES = [
     Case("workorders.note", "POST", lambda w: f"/workorders/{w.order.id}/note", MY_WORK_ORDER),
     Case("workorders.assign_engineer", "POST", lambda w: f"/workorders/{w.order.id}/assign",
          SUPERVISORS, lambda w: {"engineer_id": w.users["engineer"].id}),
-    # Last: it ends the session the walk runs in.
-    Case("auth.logout", "POST", lambda w: "/logout", SIGNED_IN),
+    Case("auth.logout", "POST", lambda w: "/logout", SIGNED_IN, ends_session=True),
 ]
 
 # Served by Flask itself, for everyone, with no data behind it.
@@ -102,13 +108,17 @@ def served(response) -> bool:
     return response.status_code in (200, 201, 204, 302, 303, 304, 409, 422)
 
 
+def sign_in(client, user) -> None:
+    if user is not None:
+        r = client.post("/login", data={"username": user.username, "password": PASSWORD})
+        assert r.status_code == 303
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_exactly_what_the_matrix_says(app, client, role):
     world = make_world()
     user = world.users[role]
-    if user is not None:
-        r = client.post("/login", data={"username": user.username, "password": PASSWORD})
-        assert r.status_code == 303
+    sign_in(client, user)
     wrong = []
     for case in CASES:
         r = client.open(case.path(world), method=case.method, data=case.data(world),
@@ -117,4 +127,6 @@ def test_each_role_gets_exactly_what_the_matrix_says(app, client, role):
         ok = served(r) if want == OK else r.status_code == want
         if not ok or r.status_code >= 500:
             wrong.append(f"{case.method} {case.path(world)}: {r.status_code}, wanted {want}")
+        if case.ends_session:
+            sign_in(client, user)
     assert wrong == [], f"as {role}"

@@ -175,7 +175,7 @@ def test_too_many_pixels_for_one_request_is_refused_before_decoding(
     decoded = []
     monkeypatch.setattr(evidence, "process", lambda *a, **k: decoded.append(a) or 1 / 0)
     r = post_visit(client, unit.id, [(f"p{i}.png", big_png) for i in range(8)])
-    assert r.status_code == 422 and "too large to process" in r.json["errors"]["photos"]
+    assert r.status_code == 422 and "无法一次处理" in r.json["errors"]["photos"]
     assert decoded == [] and count(Visit) == 0 and count(Photo) == 0
 
 

@@ -13,7 +13,7 @@ from .estate import (
                      Unit,
                      UnitUse,
 )
-from .people import Assignment, AuditEvent, LoginThrottle, Role, User, record_audit
+from .people import Assignment, AuditEvent, LoginSession, LoginThrottle, Role, User, record_audit
 from .visits import (
                      Delivery,
                      FieldPayment,
@@ -38,9 +38,9 @@ from .workorders import (
 
 __all__ = [
     "Assignment", "AuditEvent", "Bill", "Building", "Community", "Complaint", "ComplaintPhoto",
-    "Contact", "ContactKind", "DEFAULT_BANDS", "Delivery", "FieldPayment", "LoginThrottle",
-    "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy", "Promise",
-    "PromiseStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User", "Visit",
-    "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",
+    "Contact", "ContactKind", "DEFAULT_BANDS", "Delivery", "FieldPayment", "LoginSession",
+    "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy",
+    "Promise", "PromiseStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",
+    "Visit", "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",
     "record_audit", "utcnow",
 ]

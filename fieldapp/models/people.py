@@ -1,4 +1,4 @@
-"""Users, their patches, sign-in throttling and the append-only audit trail."""
+"""Users, their patches, sign-in sessions and throttling, and the append-only audit trail."""
 from __future__ import annotations
 
 import enum
@@ -35,6 +35,23 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     assignments: Mapped[list[Assignment]] = relationship(back_populates="user",
                                                          cascade="all, delete-orphan")
+    login_sessions: Mapped[list[LoginSession]] = relationship(back_populates="user",
+                                                              cascade="all, delete-orphan")
+
+    # Set by sign-in and by the user loader: "<user id>:<token>" and its session row.
+    login_id = None
+    login_session = None
+    # A row is one object per database session; UserMixin's __eq__ would compare
+    # get_id(), which names a sign-in, not a user.
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+    def get_id(self) -> str:
+        """Flask-Login keeps the sign-in session's id, so revoking the session signs out."""
+        if self.login_id is None:
+            raise RuntimeError("sign in through auth.services.start_login_session")
+        return self.login_id
 
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
@@ -63,11 +80,27 @@ class Assignment(db.Model):
     __table_args__ = (UniqueConstraint("user_id", "building_id", name="uq_assignment"),)
 
 
+class LoginSession(db.Model):
+    """One signed-in browser. Only a hash of its token is stored; revoking the row refuses
+    both its session cookie and its remember cookie."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_agent: Mapped[str] = mapped_column(String(200), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user: Mapped[User] = relationship(back_populates="login_sessions")
+
+
 class LoginThrottle(db.Model):
-    """Failed sign-ins per username (known or not), so guessing is slowed for all."""
+    """Failed sign-ins under one key: a username at an address, a device, or a username's
+    ceiling across addresses (auth/throttle.py); usernames known or not alike."""
 
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
