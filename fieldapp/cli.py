@@ -1,7 +1,9 @@
-"""Command-line tools: demo data, users, database checks, nightly arrears refresh."""
+"""Command-line tools: demo data, users, database checks, nightly arrears refresh, photo
+sweeping, backup and restore."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -9,9 +11,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from . import ops
 from .clock import today
 from .extensions import db
 from .models import Assignment, Building, Role, Unit, User
+from .photos.storage import storage
 
 
 def _db_error(e: Exception) -> click.ClickException:
@@ -98,3 +102,21 @@ def init_app(app: Flask) -> None:
             click.echo(f"  {u.username:<14} {u.role.value}")
         if users:
             click.echo("  password: doorstep-demo")
+
+    @app.cli.command("photos-gc")
+    @click.option("--delete", is_flag=True, help="Remove the files (default: only list them).")
+    @click.option("--older-than", "hours", type=click.FloatRange(min=0), default=1.0,
+                  show_default=True, help="Keep files younger than this many hours.")
+    def photos_gc(delete: bool, hours: float):
+        """List photo files no photo record points at, and interrupted writes."""
+        orphans = ops.find_orphans(db.engine, storage(), timedelta(hours=hours))
+        size = sum(f.size for f in orphans)
+        for f in orphans:
+            click.echo(f"{'removing' if delete else 'would remove'} {f.key} ({f.size} bytes)"
+                       f"{' [partial write]' if f.partial else ''}")
+        if delete:
+            ops.remove(storage(), orphans)
+            click.echo(f"Removed {len(orphans)} files, {size} bytes.")
+        else:
+            click.echo(f"{len(orphans)} files, {size} bytes to remove "
+                       f"(older than {hours:g} h; dry run, --delete removes them).")
