@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -120,3 +121,29 @@ def init_app(app: Flask) -> None:
         else:
             click.echo(f"{len(orphans)} files, {size} bytes to remove "
                        f"(older than {hours:g} h; dry run, --delete removes them).")
+
+    @app.cli.command("backup")
+    @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+    def backup_command(dest: Path):
+        """Copy the database and the photo store into DEST, a new or empty folder."""
+        try:
+            manifest = ops.backup(db.engine, storage(), dest)
+        except ops.OpsError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"Backed up {sum(manifest['tables'].values())} rows in "
+                   f"{len(manifest['tables'])} tables and {len(manifest['photos'])} photo "
+                   f"files to {dest}.")
+
+    @app.cli.command("restore")
+    @click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace a database that already has rows.")
+    def restore_command(src: Path, force: bool):
+        """Restore a backup made by `backup` into the configured database and photo store."""
+        db.session.remove()
+        try:
+            counts = ops.restore(db.engine, storage(), src, force=force)
+        except ops.OpsError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"Restored {src}:")
+        for name, n in counts.items():
+            click.echo(f"  {name:<20} {n:>8}")
