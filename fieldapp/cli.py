@@ -1,7 +1,10 @@
-"""Command-line tools: demo data, users, database checks, nightly arrears refresh."""
+"""Command-line tools: demo data, users, database checks, nightly arrears refresh, photo
+sweeping, backup and restore."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -9,10 +12,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from . import ops
 from .auth.services import MIN_PASSWORD_LENGTH, set_password
 from .clock import today
 from .extensions import db
 from .models import Assignment, Building, Role, Unit, User
+from .photos.storage import storage
 
 
 def _db_error(e: Exception) -> click.ClickException:
@@ -115,3 +120,47 @@ def init_app(app: Flask) -> None:
             click.echo(f"  {u.username:<14} {u.role.value}")
         if users:
             click.echo("  password: doorstep-demo")
+
+    @app.cli.command("photos-gc")
+    @click.option("--delete", is_flag=True, help="Remove the files (default: only list them).")
+    @click.option("--older-than", "hours", type=click.FloatRange(min=0), default=1.0,
+                  show_default=True, help="Keep files younger than this many hours.")
+    def photos_gc(delete: bool, hours: float):
+        """List photo files no photo record points at, and interrupted writes."""
+        orphans = ops.find_orphans(db.engine, storage(), timedelta(hours=hours))
+        size = sum(f.size for f in orphans)
+        for f in orphans:
+            click.echo(f"{'removing' if delete else 'would remove'} {f.key} ({f.size} bytes)"
+                       f"{' [partial write]' if f.partial else ''}")
+        if delete:
+            ops.remove(storage(), orphans)
+            click.echo(f"Removed {len(orphans)} files, {size} bytes.")
+        else:
+            click.echo(f"{len(orphans)} files, {size} bytes to remove "
+                       f"(older than {hours:g} h; dry run, --delete removes them).")
+
+    @app.cli.command("backup")
+    @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+    def backup_command(dest: Path):
+        """Copy the database and the photo store into DEST, a new or empty folder."""
+        try:
+            manifest = ops.backup(db.engine, storage(), dest)
+        except ops.OpsError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"Backed up {sum(manifest['tables'].values())} rows in "
+                   f"{len(manifest['tables'])} tables and {len(manifest['photos'])} photo "
+                   f"files to {dest}.")
+
+    @app.cli.command("restore")
+    @click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace a database that already has rows.")
+    def restore_command(src: Path, force: bool):
+        """Restore a backup made by `backup` into the configured database and photo store."""
+        db.session.remove()
+        try:
+            counts = ops.restore(db.engine, storage(), src, force=force)
+        except ops.OpsError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"Restored {src}:")
+        for name, n in counts.items():
+            click.echo(f"  {name:<20} {n:>8}")
