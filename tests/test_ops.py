@@ -31,11 +31,6 @@ from .photos import make_jpeg
 
 ROOT = Path(__file__).resolve().parent.parent
 HOUR = 3600
-# pysqlite opens no transaction before a SELECT, so store_photos' SAVEPOINT becomes the
-# outer transaction and its RELEASE commits the Photo row before the visit exists.
-SQLITE_SAVEPOINT_COMMITS = ("on SQLite the Photo row of a killed upload survives: "
-                            "begin_nested() in photos/evidence.py commits it on release")
-
 
 @pytest.fixture
 def door(app):
@@ -64,8 +59,6 @@ def test_a_process_killed_mid_upload_leaves_no_rows_and_the_sweep_takes_its_file
         app, db_url, runner, door, request):
     """SIGKILL at commit: the visit is wholly absent; its photo files are orphans that
     photos-gc lists once past the grace period and removes, sparing a committed photo."""
-    if db.engine.dialect.name == "sqlite":
-        request.node.add_marker(pytest.mark.xfail(strict=True, reason=SQLITE_SAVEPOINT_COMMITS))
     unit, hk = door
     kept = sha256_of(kept_jpeg := make_jpeg(color=(9, 9, 9)))
     visit_with_photo(db.session, storage(), unit, hk, kept_jpeg)
