@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import ROOT, Config
 from .extensions import babel, csrf, db, htmx_ext, login_manager, migrate
 from .limits import DEFAULT
-from .params import IdConverter
+from .params import IdConverter, with_clean_params
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; "
@@ -46,6 +46,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     htmx_ext.init_app(app)
+    app.request_class = with_clean_params(app.request_class)
 
     from . import auth, errors, main, photos, pwa, route, units, visits, workorders
     for module in (auth, main, photos, pwa, route, units, visits, workorders):

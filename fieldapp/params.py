@@ -2,7 +2,8 @@
 id the database cannot hold is a 404, never an overflow inside the driver."""
 from __future__ import annotations
 
-from flask import abort
+from flask import Request, abort
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.routing import IntegerConverter
 
 from .limits import MAX_ID, MAX_PAGE
@@ -34,3 +35,24 @@ def page_param(raw: str | None) -> int:
     if len(raw) > 6 or int(raw) > MAX_PAGE:
         abort(404)
     return max(int(raw), 1)
+
+
+def _without_nul(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class CleanParams(ImmutableMultiDict):
+    """Query and form values without NUL characters: no phone keyboard types one, and
+    PostgreSQL cannot store one (a 500 on any text field, found by the form fuzzer)."""
+
+    def __init__(self, mapping=None):
+        if isinstance(mapping, MultiDict):
+            mapping = mapping.items(multi=True)
+        elif isinstance(mapping, dict):
+            mapping = mapping.items()
+        super().__init__([(_without_nul(k), _without_nul(v)) for k, v in (mapping or ())])
+
+
+def with_clean_params(request_class: type[Request]) -> type[Request]:
+    """The app's request class (htmx-flask's, say), reading parameters as CleanParams."""
+    return type("DoorstepRequest", (request_class,), {"parameter_storage_class": CleanParams})

@@ -262,3 +262,12 @@ def test_the_same_photo_chosen_twice_is_one_photo(client, login_as, door):
     assert post_visit(client, unit.id, [("a.jpg", same), ("b.jpg", same)]).status_code == 201
     assert complaint(client, unit.id, [("a.jpg", same), ("b.jpg", same)]).status_code == 201
     assert count(Photo) == 1 and count(VisitPhoto) == 1
+
+
+def test_nul_characters_are_dropped_from_text(client, login_as, door):
+    """No keyboard types NUL and PostgreSQL cannot store it: it once made any text a 500."""
+    hk, unit = door
+    login_as(hk)
+    r = complaint(client, unit.id, description="漏\x00水")
+    assert r.status_code == 201
+    assert db.session.get(WorkOrder, r.json["work_order_id"]).complaint.description == "漏水"
