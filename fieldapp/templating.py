@@ -42,11 +42,13 @@ NAV = {
                        NavItem("auth.account", _l("Me"), "me")],
     Role.SUPERVISOR: [NavItem("route.index", _l("Route"), "route"),
                       NavItem("workorders.index", _l("Work orders"), "wo"),
+                      NavItem("audit.index", _l("Audit"), "audit"),
                       NavItem("auth.account", _l("Me"), "me")],
     Role.ENGINEER: [NavItem("workorders.index", _l("Work orders"), "wo"),
                     NavItem("auth.account", _l("Me"), "me")],
     Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
                  NavItem("workorders.index", _l("Work orders"), "wo"),
+                 NavItem("audit.index", _l("Audit"), "audit"),
                  NavItem("auth.account", _l("Me"), "me")],
 }
 

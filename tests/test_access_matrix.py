@@ -77,6 +77,7 @@ CASES = [
     Case("workorders.satisfaction", "POST", lambda w: f"/units/{w.unit.id}/satisfaction",
          UNIT_OF_MY_PATCH),
     Case("workorders.index", "GET", lambda w: "/workorders", REPAIRS),
+    Case("audit.index", "GET", lambda w: f"/audit?unit={w.unit.id}&kind=visit", SUPERVISORS),
     Case("workorders.show", "GET", lambda w: f"/workorders/{w.order.id}", MY_WORK_ORDER),
     Case("workorders.transition", "POST", lambda w: f"/workorders/{w.order.id}/accept",
          MY_WORK_ORDER),

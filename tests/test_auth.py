@@ -257,7 +257,7 @@ def test_sign_in_and_sign_out_are_audited(app):
     _signed_in(app, user).post("/logout")
     actions = db.session.scalars(db.select(AuditEvent.action).where(
         AuditEvent.user_id == user.id).order_by(AuditEvent.id)).all()
-    assert actions == ["sign_in", "sign_out"]
+    assert actions == ["user.sign_in", "user.sign_out"]
 
 
 def _actions(**where) -> list[str]:
@@ -288,7 +288,7 @@ def test_sign_out_everywhere_ends_every_session_of_mine(app):
     assert phone.get("/route").status_code == 302
     assert laptop.get("/route").status_code == 302
     assert colleague.get("/route").status_code == 200
-    assert _actions(entity_id=user.id)[-1] == "sign_out_everywhere"
+    assert _actions(entity_id=user.id)[-1] == "user.sign_out_everywhere"
 
 
 def test_admin_signs_a_user_out_everywhere(app):
@@ -299,7 +299,7 @@ def test_admin_signs_a_user_out_everywhere(app):
     assert r.status_code == 303 and r.headers["Location"] == "/route"
     assert victim.get("/route").status_code == 302
     assert admin.get("/route").status_code == 200
-    assert _actions(user_id=admin_user.id, entity_id=user.id) == ["revoke_sessions"]
+    assert _actions(user_id=admin_user.id, entity_id=user.id) == ["user.revoke_sessions"]
     r = admin.post(f"/users/{user.id}/sessions/revoke", data={"next": "//evil.example/"})
     assert r.headers["Location"] == "/account"
 
@@ -336,7 +336,7 @@ def test_changing_the_password_signs_out_every_other_device(app):
     assert _browser(app).post("/login", data={"username": user.username,
                                               "password": "a brand new passphrase"}
                               ).status_code == 303
-    assert "password_change" in _actions(entity_id=user.id)
+    assert "user.password_change" in _actions(entity_id=user.id)
 
 
 @pytest.mark.parametrize("fields, field, message", [
@@ -379,7 +379,7 @@ def test_set_password_command_signs_the_user_out_everywhere(app, runner):
     assert result.exit_code == 0, result.output
     assert browser.get("/route").status_code == 302
     assert db.session.get(type(user), user.id).check_password("a brand new passphrase")
-    assert _actions(entity_id=user.id)[-1] == "password_change"
+    assert _actions(entity_id=user.id)[-1] == "user.password_change"
 
 
 @pytest.mark.parametrize("username, password, error", [

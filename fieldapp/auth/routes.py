@@ -18,6 +18,7 @@ from .services import (
     active_login_sessions,
     authenticate,
     end_login_session,
+    set_language,
     set_password,
     sign_out_everywhere,
     signed_in_users,
@@ -112,7 +113,7 @@ def account_page(language: LanguageForm | None = None,
 def account():
     form = LanguageForm(locale=current_user.locale or "zh_CN")
     if form.validate_on_submit():
-        current_user.locale = form.locale.data
+        set_language(current_user, form.locale.data)
         db.session.commit()
         flash(_("Language changed."), "success")
         return redirect(url_for("auth.account"), code=303)

@@ -71,7 +71,7 @@ def start_login_session(user: User, *, user_agent: str, address: str = "",
     db.session.add(login)
     db.session.flush()
     user.login_id, user.login_session = f"{user.id}:{token}", login
-    record_audit(user, "sign_in", "user", user.id, login_session=login.id, address=address)
+    record_audit(user, "user.sign_in", "user", user.id, login_session=login.id, address=address)
     return user.login_id
 
 
@@ -103,7 +103,7 @@ def end_login_session(user: User, *, now: datetime | None = None) -> None:
     """Sign-out: this browser's session is refused from now on, remember cookie included."""
     login = user.login_session
     login.revoked_at = now or utcnow()
-    record_audit(user, "sign_out", "user", user.id, login_session=login.id)
+    record_audit(user, "user.sign_out", "user", user.id, login_session=login.id)
 
 
 def active_login_sessions(user: User) -> list[LoginSession]:
@@ -135,7 +135,7 @@ def _revoke(user: User, *, keep: LoginSession | None, now: datetime) -> int:
 def sign_out_everywhere(user: User, *, by: User, now: datetime | None = None) -> int:
     """Revoke every session of user, by the user themself or by an admin; how many."""
     revoked = _revoke(user, keep=None, now=now or utcnow())
-    action = "sign_out_everywhere" if by.id == user.id else "revoke_sessions"
+    action = "user.sign_out_everywhere" if by.id == user.id else "user.revoke_sessions"
     record_audit(by, action, "user", user.id, revoked=revoked)
     return revoked
 
@@ -148,5 +148,12 @@ def set_password(user: User, new: str, *, keep_session: LoginSession | None,
         raise ValueError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     user.set_password(new)
     revoked = _revoke(user, keep=keep_session, now=now or utcnow())
-    record_audit(by, "password_change", "user", user.id, revoked=revoked)
+    record_audit(by, "user.password_change", "user", user.id, revoked=revoked)
     return revoked
+
+
+def set_language(user: User, locale: str) -> None:
+    """The user's language, for every device they sign in on."""
+    if user.locale != locale:
+        record_audit(user, "user.language", "user", user.id, before=user.locale, after=locale)
+        user.locale = locale

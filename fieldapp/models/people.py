@@ -105,7 +105,8 @@ class LoginThrottle(db.Model):
 
 
 class AuditEvent(db.Model):
-    """Append-only: who did what to which record, when."""
+    """Append-only: who did what to which record, when. `unit_id` names the unit the
+    record belongs to, so a unit's whole trail is one indexed read."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -113,14 +114,18 @@ class AuditEvent(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     entity: Mapped[str] = mapped_column(String(40))
     entity_id: Mapped[int | None] = mapped_column(Integer)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    user: Mapped[User | None] = relationship()
 
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),
+                      Index("ix_audit_unit_at", "unit_id", "at"),
+                      Index("ix_audit_user_at", "user_id", "at"))
 
 
-def record_audit(user: User | None, action: str, entity: str, entity_id: int | None,
-                 **detail: Any) -> AuditEvent:
+def record_audit(user: User | None, action: str, entity: str, entity_id: int | None, *,
+                 unit_id: int | None = None, **detail: Any) -> AuditEvent:
     event = AuditEvent(user_id=user.id if user else None, action=action, entity=entity,
-                       entity_id=entity_id, detail=detail)
+                       entity_id=entity_id, unit_id=unit_id, detail=detail)
     db.session.add(event)
     return event

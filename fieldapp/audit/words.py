@@ -1,0 +1,54 @@
+"""What each audited action is called, and a line saying what it carried."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from ..domain.workorders import status_label
+from ..models import AuditEvent
+from ..visits.choices import label
+
+ACTIONS = {
+    "visit.create": _l("Visit logged"),
+    "complaint.create": _l("Complaint filed"),
+    "work_order.filed": _l("Work order opened"),
+    "work_order.accept": _l("Work order accepted"),
+    "work_order.start": _l("Repair started"),
+    "work_order.close": _l("Repair finished"),
+    "work_order.reopen": _l("Work order reopened"),
+    "work_order.satisfied": _l("Owner satisfied"),
+    "work_order.assigned": _l("Work order assigned"),
+    "work_order.note": _l("Work order note"),
+    "user.sign_in": _l("Signed in"),
+    "user.sign_out": _l("Signed out"),
+    "user.sign_out_everywhere": _l("Signed out on every device"),
+    "user.revoke_sessions": _l("Signed out by an administrator"),
+    "user.password_change": _l("Password changed"),
+    "user.language": _l("Language changed"),
+}
+
+# The filter's groups: an action belongs to the group its prefix names.
+KINDS = [("visit", _l("Visits")), ("complaint", _l("Complaints")),
+         ("work_order", _l("Repairs")), ("user", _l("Sign-ins and accounts"))]
+
+
+def action_label(action: str) -> str:
+    return str(ACTIONS.get(action, action))
+
+
+def summary(event: AuditEvent) -> str:
+    """One line of what the event carried, in the reader's language."""
+    d = event.detail or {}
+    if event.action == "visit.create":
+        return str(_l("%(outcome)s, %(n)s photos", outcome=label("outcome", d.get("outcome")),
+                      n=d.get("photos", 0)))
+    if event.action == "complaint.create":
+        return label("service_category", d.get("category"))
+    if event.action.startswith("work_order.") and d.get("status"):
+        return status_label(d["status"])
+    if "revoked" in d:
+        return str(_l("%(n)s sessions ended", n=d["revoked"]))
+    if event.action == "user.language":
+        return f"{d.get('before') or '—'} → {d.get('after')}"
+    if event.action == "user.sign_in" and d.get("address"):
+        return str(d["address"])
+    return ""
