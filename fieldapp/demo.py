@@ -86,7 +86,7 @@ def seed_demo(session: Session, *, units: int = 1200, seed: int = 1, today: date
     """Create the demo communities, units, bills, payments and users."""
     if session.scalar(select(func.count()).select_from(Unit)):
         raise RuntimeError("The database already has units; demo data needs an empty one.")
-    rnd = random.Random(seed)
+    rnd = random.Random(seed)  # nosec B311 -- repeatable demo data, nothing secret
     months = _months(today)
     estate_units = max(1, round(units * 0.92))
     park_units = max(0, units - estate_units)

@@ -8,7 +8,7 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404 -- pg_dump/pg_restore by path with argument lists
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -244,7 +244,9 @@ def _sqlite_facts(conn: sqlite3.Connection) -> tuple[dict[str, int], str | None]
     names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
                                         "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     quote = lambda name: '"' + name.replace('"', '""') + '"'  # noqa: E731
-    counts = {n: conn.execute(f"SELECT count(*) FROM {quote(n)}").fetchone()[0] for n in names}
+    # Names from the backup's own sqlite_master, quoted as identifiers.
+    counts = {n: conn.execute(f"SELECT count(*) FROM {quote(n)}").fetchone()[0]  # nosec B608
+              for n in names}
     revision = None
     if "alembic_version" in counts:
         revision = ",".join(sorted(r[0] for r in conn.execute(
@@ -306,8 +308,8 @@ def find_pg_tool(name: str, major: int) -> Path:
 
 def _tool_major(path: Path) -> int | None:
     try:
-        out = subprocess.run([str(path), "--version"], capture_output=True, text=True,
-                             timeout=30).stdout
+        out = subprocess.run([str(path), "--version"], capture_output=True,  # nosec B603
+                             text=True, timeout=30).stdout  # a found tool, no shell
     except (OSError, subprocess.SubprocessError):
         return None
     match = re.search(r"\)\s+(\d+)", out)
@@ -323,7 +325,8 @@ def _run_pg(engine: Engine, tool: Path, *args: str) -> None:
         env["PGPASSWORD"] = str(url.password)
     dsn = URL.create("postgresql", username=url.username, host=url.host, port=url.port,
                      database=url.database, query=url.query).render_as_string()
-    done = subprocess.run([str(tool), f"--dbname={dsn}", "--no-password", *args], env=env,
-                          capture_output=True, text=True)
+    # A found tool with an argument list, no shell; the password travels in env only.
+    done = subprocess.run([str(tool), f"--dbname={dsn}", "--no-password", *args],  # nosec B603
+                          env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise OpsError(f"{tool.name} failed: {done.stderr.strip()}")
