@@ -271,3 +271,22 @@ def test_nul_characters_are_dropped_from_text(client, login_as, door):
     r = complaint(client, unit.id, description="漏\x00水")
     assert r.status_code == 201
     assert db.session.get(WorkOrder, r.json["work_order_id"]).complaint.description == "漏水"
+
+
+def test_concurrent_first_failures_of_one_username_are_counted_without_a_500(app):
+    """Two first failures at once once collided on the throttle's key."""
+    import threading
+    make_user(username="target")
+    statuses, barrier = [], threading.Barrier(4)
+
+    def guess():
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post("/login", data={"username": "target",
+                                                    "password": "guess"}).status_code)
+    threads = [threading.Thread(target=guess) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [401] * 4

@@ -14,6 +14,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
 from ..models import LoginThrottle
+from ..models.base import insert_or_ignore
 
 FIRST_WAIT = timedelta(seconds=15)
 MAX_WAIT = timedelta(minutes=15)
@@ -94,9 +95,11 @@ def wait_seconds(session: Session, judged_by: list[Counter], now: datetime) -> i
 def count_failure(session: Session, counter: Counter, now: datetime) -> None:
     row = session.get(LoginThrottle, counter.key)
     if row is None:
-        row = LoginThrottle(key=counter.key, failures=0, window_started_at=now)
-        session.add(row)
-    elif as_aware(row.window_started_at) + counter.window <= now:
+        # Two first failures at once must not collide on the key (a 500 for the guesser).
+        insert_or_ignore(session, LoginThrottle, ["key"], key=counter.key, failures=0,
+                         window_started_at=now)
+        row = session.get(LoginThrottle, counter.key, populate_existing=True)
+    if as_aware(row.window_started_at) + counter.window <= now:
         row.failures, row.window_started_at, row.blocked_until = 0, now, None
     row.failures += 1
     over = row.failures - counter.free

@@ -38,3 +38,14 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else \
             value.astimezone(timezone.utc)
+
+
+def insert_or_ignore(session, model, conflict: list[str], **values) -> None:
+    """INSERT .. ON CONFLICT DO NOTHING on either database: a row that two requests
+    create at once is made once, with no savepoint (on SQLite one opened before any
+    write would become the outer transaction and commit on release)."""
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
+    session.execute(insert(model).values(**values).on_conflict_do_nothing(
+        index_elements=conflict))

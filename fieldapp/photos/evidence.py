@@ -9,12 +9,11 @@ from datetime import tzinfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ..limits import MIB, Limits
 from ..models import Photo, User, utcnow
+from ..models.base import insert_or_ignore
 from .pipeline import PhotoRejected, decode_pixels, open_checked, process
 from .storage import Storage, photo_keys
 
@@ -106,15 +105,12 @@ def store_photos(session: Session, store: Storage, uploads: list[Upload], user: 
 
 
 def _photo_row(session: Session, p, user: User) -> Photo:
-    """The Photo for these bytes, inserted unless it exists. INSERT .. ON CONFLICT DO
-    NOTHING, not a savepoint: on SQLite a savepoint opened before any write becomes the
-    outer transaction, and its release would commit the photo without its visit."""
-    values = dict(sha256=p.sha256, format=p.format, size_bytes=p.size_bytes, width=p.width,
-                  height=p.height, taken_at=p.taken_at, exif_lat=p.exif_lat,
-                  exif_lon=p.exif_lon, uploaded_by=user.id, created_at=utcnow())
-    insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}[session.get_bind().dialect.name]
-    session.execute(insert(Photo).values(**values).on_conflict_do_nothing(
-        index_elements=["sha256"]))
+    """The Photo for these bytes, inserted unless it exists (never a savepoint: on
+    SQLite its release would commit the photo without its visit)."""
+    insert_or_ignore(session, Photo, ["sha256"], sha256=p.sha256, format=p.format,
+                     size_bytes=p.size_bytes, width=p.width, height=p.height,
+                     taken_at=p.taken_at, exif_lat=p.exif_lat, exif_lon=p.exif_lon,
+                     uploaded_by=user.id, created_at=utcnow())
     return session.scalar(select(Photo).where(Photo.sha256 == p.sha256))
 
 
