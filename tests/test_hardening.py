@@ -290,3 +290,18 @@ def test_concurrent_first_failures_of_one_username_are_counted_without_a_500(app
     for t in threads:
         t.join()
     assert statuses == [401] * 4
+
+
+def test_guessing_the_current_password_is_slowed_down(client, login_as):
+    """A borrowed, signed-in phone cannot guess its owner's password at full speed."""
+    from .factories import PASSWORD
+    user = make_user(Role.HOUSEKEEPER, locale="en")
+    login_as(user)
+    form = {"new_password": "a brand new passphrase", "confirm_password": "a brand new passphrase"}
+    for _ in range(4):
+        r = client.post("/account/password", data={**form, "current_password": "guess"})
+        assert r.status_code == 422 and "not your current password" in r.get_data(as_text=True)
+    r = client.post("/account/password", data={**form, "current_password": "guess"})
+    assert "Too many wrong passwords. Please wait 15 seconds" in r.get_data(as_text=True)
+    r = client.post("/account/password", data={**form, "current_password": PASSWORD})
+    assert r.status_code == 422 and "Too many wrong passwords" in r.get_data(as_text=True)

@@ -4,7 +4,7 @@ from wtforms import Field, PasswordField, StringField
 from wtforms.validators import AnyOf, DataRequired, EqualTo, Length, ValidationError
 
 from ..models import User
-from .services import MIN_PASSWORD_LENGTH
+from .services import MIN_PASSWORD_LENGTH, current_password_wait
 
 LANGUAGES = [("zh_CN", "中文"), ("en", "English")]
 
@@ -33,5 +33,9 @@ class ChangePasswordForm(FlaskForm):
         self.user = user
 
     def validate_current_password(self, field: Field) -> None:
-        if not self.user.check_password(field.data):
+        wait = current_password_wait(self.user, field.data or "")
+        if wait:
+            raise ValidationError(_l("Too many wrong passwords. Please wait %(seconds)s "
+                                     "seconds and try again.", seconds=wait))
+        if wait is not None:
             raise ValidationError(_l("This is not your current password."))

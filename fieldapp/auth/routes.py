@@ -125,6 +125,7 @@ def account():
 def change_password():
     form = ChangePasswordForm(user=current_user)
     if not form.validate_on_submit():
+        db.session.commit()  # keeps the count of wrong current passwords
         return account_page(password=form), 422
     set_password(current_user, form.new_password.data,
                  keep_session=current_user.login_session, by=current_user)

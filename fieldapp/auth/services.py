@@ -157,3 +157,25 @@ def set_language(user: User, locale: str) -> None:
     if user.locale != locale:
         record_audit(user, "user.language", "user", user.id, before=user.locale, after=locale)
         user.locale = locale
+
+
+# Wrong current passwords on the change-password form, per sign-in session: someone
+# holding a borrowed, signed-in phone must not guess the password at full speed.
+PASSWORD_CHECKS_FREE = 5
+
+
+def current_password_wait(user: User, password: str, *, now: datetime | None = None) -> int | None:
+    """None when `password` is the user's; else seconds to wait before the next try
+    (0: may try again now). Failures are counted like failed sign-ins."""
+    now = now or utcnow()
+    login = user.login_session
+    counter = throttle.Counter(throttle._key("p", str(login.id if login else user.id)),
+                               PASSWORD_CHECKS_FREE, throttle.FORGET_AFTER)
+    wait = throttle.wait_seconds(db.session, [counter], now)
+    if wait:
+        return wait
+    if user.check_password(password):
+        throttle.forget(db.session, counter)
+        return None
+    throttle.count_failure(db.session, counter, now)
+    return throttle.wait_seconds(db.session, [counter], now)
