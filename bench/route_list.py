@@ -151,7 +151,7 @@ def floor_page(conn: sqlite3.Connection, env: jinja2.Environment, building_ids: 
     counts = [BandCount(bands[k], *found.get(k, (0, 0))) for k, _ in BANDS]
     units = conn.execute(
         f"SELECT u.id, u.number, u.floor, u.building_id, u.arrears_fen, u.oldest_unpaid_due, "
-        f"u.late_fee_waived, b.name FROM unit u JOIN building b ON b.id = u.building_id "
+        f"u.late_fee_waived_fen, b.name FROM unit u JOIN building b ON b.id = u.building_id "
         f"WHERE {where} ORDER BY {rank_sql} DESC, u.arrears_fen DESC, u.id LIMIT 31",
         args).fetchall()[:30]
     ids = [u[0] for u in units]

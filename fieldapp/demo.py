@@ -239,7 +239,7 @@ def _unit(rnd, ids, rows, counts, building, floor, number, use, months, today) -
     counts["payments"] += len(payments)
     rows["unit"].append(dict(
         id=unit_id, building_id=building.id, number=number, floor=floor, entrance="",
-        area_m2=area, use=use, occupancy=occupancy, external_id=ext, late_fee_waived=False,
+        area_m2=area, use=use, occupancy=occupancy, external_id=ext, late_fee_waived_fen=0,
         unpaid_fen=a.unpaid_fen, arrears_fen=a.arrears_fen, oldest_unpaid_due=a.oldest_unpaid_due,
         arrears_valid_until=a.valid_until, on_hold=False))
     rows["bill"].extend(bills)

@@ -14,14 +14,13 @@ from .estate import (
                      UnitUse,
 )
 from .people import Assignment, AuditEvent, LoginSession, LoginThrottle, Role, User, record_audit
+from .promises import InstallmentPlan, PlanStatus, Promise, PromiseStatus, Waiver, WaiverStatus
 from .visits import (
                      Delivery,
                      FieldPayment,
                      NoticeType,
                      Outcome,
                      Photo,
-                     Promise,
-                     PromiseStatus,
                      Reason,
                      ServiceCategory,
                      Visit,
@@ -40,7 +39,7 @@ __all__ = [
     "Assignment", "AuditEvent", "Bill", "Building", "Community", "Complaint", "ComplaintPhoto",
     "Contact", "ContactKind", "DEFAULT_BANDS", "Delivery", "FieldPayment", "LoginSession",
     "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy",
-    "Promise", "PromiseStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",
+    "Promise", "PromiseStatus", "InstallmentPlan", "PlanStatus", "Waiver", "WaiverStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",
     "Visit", "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",
     "record_audit", "utcnow",
 ]

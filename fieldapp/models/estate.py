@@ -76,6 +76,16 @@ class Policy(db.Model):
     late_fee_daily_ppm: Mapped[int] = mapped_column(Integer, default=300)
     gps_threshold_m: Mapped[int] = mapped_column(Integer, default=150)
     promise_horizon_days: Mapped[int] = mapped_column(Integer, default=30)
+    # A promise is kept when payments cover it by its date plus these days.
+    promise_grace_days: Mapped[int] = mapped_column(Integer, default=3)
+    max_installments: Mapped[int] = mapped_column(Integer, default=12)
+    # Seed practice: "分期期间不收违约金" - no late fee while a plan is on track.
+    plan_pauses_late_fee: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The late fee of a bill stops at this share of its amount (ppm; 1,000,000 = the
+    # principal); None: no cap.
+    late_fee_cap_ppm: Mapped[int | None] = mapped_column(Integer)
+    # How many stages a broken promise raises the next step.
+    broken_promise_steps: Mapped[int] = mapped_column(Integer, default=1)
     community: Mapped[Community] = relationship(back_populates="policy")
 
 
@@ -103,7 +113,8 @@ class Unit(db.Model):
     occupancy: Mapped[Occupancy] = mapped_column(_enum(Occupancy, "occupancy"),
                                                  default=Occupancy.OWNER)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    late_fee_waived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Late fee waived by approved waivers, in fen (减免).
+    late_fee_waived_fen: Mapped[int] = mapped_column(Integer, default=0)
     # Per-unit arrears summary, kept by domain.summary in the same transaction as any
     # bill or payment change. Arrears change with the calendar too (a bill falls due):
     # `arrears_as_of` is the day they were computed for, and `arrears_valid_until` the
@@ -115,7 +126,12 @@ class Unit(db.Model):
     # Field activity summary, written with each visit: the route list shows it per row.
     last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_visit_outcome: Mapped[str | None] = mapped_column(String(20))
+    # The promise a row shows: the earliest open one, else the last one resolved; with
+    # its status (open, kept, broken) and that of an installment plan, if any.
     next_promise_date: Mapped[date | None] = mapped_column(Date)
+    promise_status: Mapped[str | None] = mapped_column(String(10))
+    plan_status: Mapped[str | None] = mapped_column(String(12))
+    broken_promises_in_row: Mapped[int] = mapped_column(Integer, default=0)
     # Dunning hold: true while any work order of the unit is not closed.
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     # When its last repair closed; cleared once the owner says they are satisfied.
@@ -194,6 +210,10 @@ class Payment(db.Model):
     paid_on: Mapped[date] = mapped_column(Date)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     method: Mapped[str] = mapped_column(String(20), default="")
+    # A negative amount is a refund; with `reverses_id`, the reversal of that payment.
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
     unit: Mapped[Unit] = relationship(back_populates="payments")
 
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)
+    __table_args__ = (CheckConstraint("amount_fen <> 0", name="nonzero"),
+                      CheckConstraint("reverses_id IS NULL OR amount_fen < 0",
+                                      name="reversal_negative"))

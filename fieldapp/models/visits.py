@@ -2,20 +2,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    JSON,
-    Boolean,
-    CheckConstraint,
-    Date,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-)
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -24,6 +14,7 @@ from .base import UTCDateTime, _enum, utcnow
 if TYPE_CHECKING:
     from .estate import Unit
     from .people import User
+    from .promises import InstallmentPlan, Promise
 
 
 class Outcome(str, enum.Enum):
@@ -123,7 +114,9 @@ class Visit(db.Model):
     photos: Mapped[list[VisitPhoto]] = relationship(back_populates="visit",
                                                     order_by="VisitPhoto.position",
                                                     cascade="all, delete-orphan")
+    # A single promise made at the door; a plan's installments hang off the plan.
     promise: Mapped[Promise | None] = relationship(back_populates="visit", uselist=False)
+    plan: Mapped[InstallmentPlan | None] = relationship(back_populates="visit", uselist=False)
     field_payment: Mapped[FieldPayment | None] = relationship(back_populates="visit",
                                                              uselist=False)
 
@@ -138,28 +131,6 @@ class VisitPhoto(db.Model):
     client_meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     visit: Mapped[Visit] = relationship(back_populates="photos")
     photo: Mapped[Photo] = relationship()
-
-
-class PromiseStatus(str, enum.Enum):
-    OPEN = "open"
-    KEPT = "kept"
-    BROKEN = "broken"
-
-
-class Promise(db.Model):
-    """A promised payment: date and amount. An installment plan is a dated series."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
-    due_date: Mapped[date] = mapped_column(Date)
-    amount_fen: Mapped[int] = mapped_column(Integer)
-    status: Mapped[PromiseStatus] = mapped_column(_enum(PromiseStatus, "promise_status"),
-                                                  default=PromiseStatus.OPEN)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    visit: Mapped[Visit | None] = relationship(back_populates="promise")
-
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)
 
 
 class FieldPayment(db.Model):

@@ -40,7 +40,7 @@ class RouteRow:
     days_overdue: int
     band: Band
     late_fee_fen: int = 0
-    late_fee_waived: bool = False
+    late_fee_waived_fen: int = 0
     owner_surname: str = ""
     owner_phone: str = ""
     distance_m: float | None = None
@@ -251,7 +251,7 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
 
 # What a row shows, read in the same query that sorts and pages the units.
 ROW_COLUMNS = (Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
-               Unit.oldest_unpaid_due, Unit.late_fee_waived, Unit.last_visit_at,
+               Unit.oldest_unpaid_due, Unit.late_fee_waived_fen, Unit.last_visit_at,
                Unit.last_visit_outcome, Unit.next_promise_date, Unit.on_hold, Unit.rectified_at,
                Building.name, Building.community_id)
 
@@ -282,12 +282,13 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
         days = days_overdue(u.oldest_unpaid_due, today)
         fee = late_fee_fen(open_bills.get(u.id, ()), today,
                            grace_days=policy.late_fee_grace_days,
-                           daily_ppm=policy.late_fee_daily_ppm, waived=u.late_fee_waived)
+                           daily_ppm=policy.late_fee_daily_ppm)
+        fee = max(fee - u.late_fee_waived_fen, 0)
         surname, phone = owners.get(u.id, ("", ""))
         row = RouteRow(unit_id=u.id, label=f"{u.name}-{u.number}", building_id=u.building_id,
                        floor=u.floor, arrears_fen=u.arrears_fen, days_overdue=days,
                        band=aging_band(days, bands[u.community_id]),
-                       late_fee_fen=fee, late_fee_waived=u.late_fee_waived,
+                       late_fee_fen=fee, late_fee_waived_fen=u.late_fee_waived_fen,
                        owner_surname=surname, owner_phone=phone,
                        distance_m=distances.get(u.building_id),
                        last_visit_at=u.last_visit_at, last_visit_outcome=u.last_visit_outcome,
@@ -298,7 +299,7 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
             row.badges.append("rectified")
         if u.next_promise_date is not None:
             row.badges.append("promise_due" if u.next_promise_date <= today else "promise")
-        if u.late_fee_waived:
+        if u.late_fee_waived_fen:
             row.badges.append("waived")
         rows.append(row)
     return rows

@@ -55,7 +55,7 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     days = days_overdue(arrears.oldest_unpaid_due, today) if arrears.arrears_fen else 0
     fee = late_fee([b for b in bills if is_overdue(b.due_date, today)], today,
                    grace_days=policy.late_fee_grace_days, daily_ppm=policy.late_fee_daily_ppm,
-                   waived=unit.late_fee_waived)
+                   waived=False)
     visits = timeline(session, unit.id)
     orders = list(session.scalars(
         select(WorkOrder).where(WorkOrder.unit_id == unit.id)

@@ -8,10 +8,11 @@ from dataclasses import asdict
 from datetime import date, datetime, timezone, tzinfo
 
 from geopy.distance import geodesic
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..domain.summary import refresh_promises
 from ..domain.visits import VisitData
 from ..limits import DEFAULT, Limits
 from ..models import (
@@ -19,7 +20,6 @@ from ..models import (
     Outcome,
     Policy,
     Promise,
-    PromiseStatus,
     Unit,
     User,
     Visit,
@@ -85,7 +85,8 @@ def record_visit(session: Session, store: Storage, unit: Unit, user: User, data:
         visit.photos.append(VisitPhoto(photo=photo, position=position, client_meta=meta))
     if data.outcome == Outcome.PROMISED:
         visit.promise = Promise(unit_id=unit.id, due_date=data.promise_date,
-                                amount_fen=data.promise_amount_fen)
+                                amount_fen=data.promise_amount_fen, made_on=today,
+                                created_by=user.id)
     if data.outcome == Outcome.PAID_ON_SITE:
         visit.field_payment = FieldPayment(unit_id=unit.id, amount_fen=data.paid_amount_fen,
                                            reference=data.payment_ref)
@@ -102,16 +103,16 @@ def record_visit(session: Session, store: Storage, unit: Unit, user: User, data:
     if complaint is not None:
         file_complaint(session, store, unit, user, complaint, uploads, tz=tz, visit=visit,
                        limits=limits, commit=False)
-    _update_unit_summary(session, unit, visit)
+    _update_unit_summary(session, unit, visit, today)
     record_audit(user, "visit.create", "visit", visit.id, unit_id=unit.id,
                  outcome=data.outcome.value, photos=len(photos))
     session.commit()
     return visit, True
 
 
-def _update_unit_summary(session: Session, unit: Unit, visit: Visit) -> None:
+def _update_unit_summary(session: Session, unit: Unit, visit: Visit, today: date) -> None:
     unit.last_visit_at = visit.created_at
     unit.last_visit_outcome = visit.outcome.value
-    unit.next_promise_date = session.scalar(
-        select(func.min(Promise.due_date)).where(Promise.unit_id == unit.id,
-                                                 Promise.status == PromiseStatus.OPEN))
+    if visit.promise is not None or visit.field_payment is not None:
+        session.flush()
+        refresh_promises(session, unit.id, today)
