@@ -266,11 +266,37 @@ def test_promise_order_puts_the_soonest_promise_first(client, login_as, patch):
     late = overdue(make_unit(b1), 20, 1_000).unit_id
     soon = overdue(make_unit(b1), 20, 1_000).unit_id
     legal_unpromised = overdue(make_unit(b1), 300, 90_000).unit_id
-    for unit_id, days in ((late, 9), (soon, 2)):
-        db.session.get(Unit, unit_id).next_promise_date = TODAY + timedelta(days=days)
+    kept_earlier = overdue(make_unit(b1), 30, 2_000).unit_id
+    for unit_id, days, status in ((late, 9, "open"), (soon, 2, "open"),
+                                  (kept_earlier, -5, "kept")):
+        unit = db.session.get(Unit, unit_id)
+        unit.next_promise_date, unit.promise_status = TODAY + timedelta(days=days), status
     db.session.commit()
     login_as(hk)
     assert [r[0] for r in rows(client.get("/route?sort=promise"))] == \
-        [soon, late, legal_unpromised]
+        [soon, late, legal_unpromised, kept_earlier]
     html = client.get("/route?sort=promise").get_data(as_text=True)
     assert "badge-promise" in html
+
+
+def test_a_promise_still_ahead_or_a_plan_on_track_pauses_the_knock(client, login_as, patch):
+    """Units that promised sit below the units that need a knock today, however severe;
+    a promise due today or broken does not pause anything."""
+    from fieldapp.extensions import db
+    from fieldapp.models import Unit
+    hk, b1, *_ = patch
+    promised = overdue(make_unit(b1), 300, 90_000).unit_id
+    planned = overdue(make_unit(b1), 250, 80_000).unit_id
+    due_today = overdue(make_unit(b1), 200, 70_000).unit_id
+    broken = overdue(make_unit(b1), 100, 60_000).unit_id
+    mild = overdue(make_unit(b1), 20, 1_000).unit_id
+    for unit_id, status, days, plan in ((promised, "open", 5, None), (planned, None, None,
+                                         "on_track"), (due_today, "open", 0, None),
+                                        (broken, "broken", -10, None)):
+        unit = db.session.get(Unit, unit_id)
+        unit.promise_status, unit.plan_status = status, plan
+        unit.next_promise_date = TODAY + timedelta(days=days) if days is not None else None
+    db.session.commit()
+    login_as(hk)
+    assert [r[0] for r in rows(client.get("/route"))] == \
+        [due_today, broken, mild, promised, planned]

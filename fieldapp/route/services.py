@@ -47,6 +47,8 @@ class RouteRow:
     last_visit_at: datetime | None = None
     last_visit_outcome: str | None = None
     next_promise_date: date | None = None
+    promise_status: str | None = None  # of the promise shown: open, kept, broken
+    plan_status: str | None = None
     badges: list[str] = field(default_factory=list)
 
 
@@ -209,6 +211,14 @@ def building_distances(session: Session, building_ids: list[int] | None, lat: fl
             for bid, blat, blon in session.execute(q)}
 
 
+def paused_last():
+    """Units whose household promised (a date still ahead, or a plan on track) need no
+    knock today: they sort after the rest."""
+    today = bindparam("today", type_=Date)
+    return case((or_(and_(Unit.promise_status == "open", Unit.next_promise_date > today),
+                     Unit.plan_status == "on_track"), 1), else_=0)
+
+
 def route_page(session: Session, filters: RouteFilters, today: date, page: int,
                page_size: int, policies: dict[int, Policy] | None = None) -> RoutePage:
     policies = policies if policies is not None else policies_for(session, filters.building_ids)
@@ -236,10 +246,11 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
         sort = "walk" if filters.sort == "distance" else filters.sort
         orders = {
             # Units with a promise first, soonest date first; the rest by severity.
-            "promise": lambda: (Unit.next_promise_date.is_(None), Unit.next_promise_date,
+            "promise": lambda: (Unit.promise_status.is_distinct_from("open"),
+                                case((Unit.promise_status == "open", Unit.next_promise_date)),
                                 rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
             "walk": lambda: (Unit.building_id, Unit.floor, Unit.number, Unit.id),
-            "band": lambda: (rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
+            "band": lambda: (paused_last(), rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
         }
         q = _cached(("page", shape, sort, id(key_expr)), lambda: page_query(orders[sort]()))
     # Core rows straight from the connection: no ORM identity work for a read-only list.
@@ -252,7 +263,8 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
 # What a row shows, read in the same query that sorts and pages the units.
 ROW_COLUMNS = (Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
                Unit.oldest_unpaid_due, Unit.late_fee_waived_fen, Unit.last_visit_at,
-               Unit.last_visit_outcome, Unit.next_promise_date, Unit.on_hold, Unit.rectified_at,
+               Unit.last_visit_outcome, Unit.next_promise_date, Unit.promise_status,
+               Unit.plan_status, Unit.broken_promises_in_row, Unit.on_hold, Unit.rectified_at,
                Building.name, Building.community_id)
 
 
@@ -292,17 +304,31 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
                        owner_surname=surname, owner_phone=phone,
                        distance_m=distances.get(u.building_id),
                        last_visit_at=u.last_visit_at, last_visit_outcome=u.last_visit_outcome,
-                       next_promise_date=u.next_promise_date)
-        if u.on_hold:
-            row.badges.append("on_hold")
-        elif u.rectified_at is not None:
-            row.badges.append("rectified")
-        if u.next_promise_date is not None:
-            row.badges.append("promise_due" if u.next_promise_date <= today else "promise")
-        if u.late_fee_waived_fen:
-            row.badges.append("waived")
+                       next_promise_date=u.next_promise_date, promise_status=u.promise_status,
+                       plan_status=u.plan_status)
+        row.badges = row_badges(u, today)
         rows.append(row)
     return rows
+
+
+def row_badges(u, today: date) -> list[str]:
+    """The badges of a row, most telling first."""
+    badges = []
+    if u.on_hold:
+        badges.append("on_hold")
+    elif u.rectified_at is not None:
+        badges.append("rectified")
+    if u.plan_status in ("on_track", "behind"):
+        badges.append("plan_" + u.plan_status)
+    if u.promise_status == "open":
+        badges.append("promise_today" if u.next_promise_date <= today else "promise")
+    elif u.promise_status in ("kept", "broken"):
+        badges.append("promise_" + u.promise_status)
+    if u.broken_promises_in_row >= 2:
+        badges.append("flagged")
+    if u.late_fee_waived_fen:
+        badges.append("waived")
+    return badges
 
 
 def held_rows(session: Session, filters: RouteFilters, today: date,
