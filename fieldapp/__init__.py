@@ -48,8 +48,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     htmx_ext.init_app(app)
     app.request_class = with_clean_params(app.request_class)
 
-    from . import audit, auth, errors, main, photos, pwa, route, units, visits, workorders
-    for module in (audit, auth, main, photos, pwa, route, units, visits, workorders):
+    from . import (
+        audit,
+        auth,
+        errors,
+        main,
+        photos,
+        promises,
+        pwa,
+        route,
+        units,
+        visits,
+        workorders,
+    )
+    for module in (audit, auth, main, photos, promises, pwa, route, units, visits, workorders):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     from .photos.storage import init_app as init_storage

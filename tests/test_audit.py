@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from fieldapp.extensions import db
-from fieldapp.models import AuditEvent, Complaint, Role, record_audit
+from fieldapp.models import AuditEvent, Complaint, InstallmentPlan, Role, record_audit
 
 from .factories import PASSWORD, make_user
 from .photos import make_jpeg
@@ -44,6 +44,9 @@ def test_every_state_changing_route_leaves_an_audit_event(app):
             assert r.status_code == 303
         return clients[role]
 
+    def latest_plan_id():
+        return db.session.scalar(select(InstallmentPlan.id).order_by(InstallmentPlan.id.desc()))
+
     def new_order_id():
         return db.session.scalar(select(Complaint).order_by(Complaint.id.desc())).work_order.id
 
@@ -52,6 +55,15 @@ def test_every_state_changing_route_leaves_an_audit_event(app):
     steps = [
         ("hk", "auth.login", None, None, "user.sign_in"),
         ("hk", "auth.account", "/account", {"locale": "en"}, "user.language"),
+        ("hk_other", "promises.create", f"/units/{world.other_unit.id}/plans",
+         {"date-1": "2026-12-20", "amount-1": "600", "date-2": "2027-01-20",
+          "amount-2": "600"}, "plan.create"),
+        ("hk_other", "promises.cancel", lambda: f"/plans/{latest_plan_id()}/cancel", {},
+         "plan.cancel"),
+        ("supervisor", "promises.decide", f"/waivers/{world.waiver.id}/decide",
+         {"decision": "decline", "comment": "不符合条件"}, "waiver.declined"),
+        ("hk", "promises.create_waiver", f"/units/{unit}/waivers",
+         {"amount": "1", "reason": "独居老人"}, "waiver.request"),
         ("hk", "visits.create", f"/units/{unit}/visits",
          {"client_uuid": str(uuid.uuid4()), "outcome": "nobody_home"}, "visit.create"),
         ("hk", "workorders.create_complaint", f"/units/{unit}/complaints",

@@ -9,7 +9,18 @@ from datetime import timedelta, timezone
 
 from fieldapp.domain.visits import check_visit
 from fieldapp.extensions import db
-from fieldapp.models import Photo, Role, ServiceCategory, Unit, User, WorkOrder
+from fieldapp.domain.promises import Installment
+from fieldapp.models import (
+    InstallmentPlan,
+    Photo,
+    Role,
+    ServiceCategory,
+    Unit,
+    User,
+    Waiver,
+    WorkOrder,
+)
+from fieldapp.promises.services import create_plan
 from fieldapp.photos.evidence import Upload
 from fieldapp.photos.storage import storage
 from fieldapp.visits.services import record_visit
@@ -29,6 +40,8 @@ class World:
     visit_photo: Photo
     complaint_photo: Photo
     users: dict[str, User | None]
+    plan: InstallmentPlan  # on `other_unit`
+    waiver: Waiver  # pending, on `unit`
 
 
 def make_world() -> World:
@@ -58,6 +71,13 @@ def make_world() -> World:
     order = complaint.work_order
     order.engineer_id = users["engineer"].id
     db.session.commit()
+    plan = create_plan(db.session, other_unit, users["hk_other"],
+                       [Installment(TODAY + timedelta(days=10), 60_000),
+                        Installment(TODAY + timedelta(days=40), 60_000)], "hardship", TODAY)
+    waiver = Waiver(unit_id=unit.id, amount_fen=100, reason="老人独居",
+                    requested_by=users["hk"].id)
+    db.session.add(waiver)
+    db.session.commit()
     return World(unit=unit, other_unit=other_unit, order=order,
                  visit_photo=visit.photos[0].photo, complaint_photo=complaint.photos[0].photo,
-                 users=users)
+                 users=users, plan=plan, waiver=waiver)

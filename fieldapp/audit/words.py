@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..domain.money import format_yuan
 from ..domain.workorders import status_label
 from ..models import AuditEvent
 from ..visits.choices import label
@@ -18,6 +19,11 @@ ACTIONS = {
     "work_order.satisfied": _l("Owner satisfied"),
     "work_order.assigned": _l("Work order assigned"),
     "work_order.note": _l("Work order note"),
+    "plan.create": _l("Installment plan agreed"),
+    "plan.cancel": _l("Installment plan ended"),
+    "waiver.request": _l("Waiver requested"),
+    "waiver.approved": _l("Waiver approved"),
+    "waiver.declined": _l("Waiver declined"),
     "user.sign_in": _l("Signed in"),
     "user.sign_out": _l("Signed out"),
     "user.sign_out_everywhere": _l("Signed out on every device"),
@@ -27,7 +33,8 @@ ACTIONS = {
 }
 
 # The filter's groups: an action belongs to the group its prefix names.
-KINDS = [("visit", _l("Visits")), ("complaint", _l("Complaints")),
+KINDS = [("visit", _l("Visits")), ("plan", _l("Installment plans")),
+         ("waiver", _l("Waivers")), ("complaint", _l("Complaints")),
          ("work_order", _l("Repairs")), ("user", _l("Sign-ins and accounts"))]
 
 
@@ -45,6 +52,9 @@ def summary(event: AuditEvent) -> str:
         return label("service_category", d.get("category"))
     if event.action.startswith("work_order.") and d.get("status"):
         return status_label(d["status"])
+    if event.action.startswith(("plan.", "waiver.")) and ("total_fen" in d or
+                                                          "amount_fen" in d):
+        return "¥" + format_yuan(d.get("total_fen", d.get("amount_fen", 0)))
     if "revoked" in d:
         return str(_l("%(n)s sessions ended", n=d["revoked"]))
     if event.action == "user.language":

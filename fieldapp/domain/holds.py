@@ -38,6 +38,18 @@ def ensure_can_dun(session: Session, unit_id: int) -> None:
         raise DunningHold(order)
 
 
+def hold_message(order: WorkOrder) -> str:
+    """What a refused dunning action tells the user: which repair, and what is allowed."""
+    from flask_babel import gettext as _
+
+    # Imported here: the visits package imports this module through its routes.
+    from ..visits.choices import label
+    return _("This unit is on dunning hold until work order #%(id)s (%(category)s) is "
+             "closed: fix first, then collect. You can still log a visit to check on the "
+             "repair, without a notice or a promise.",
+             id=order.id, category=label("service_category", order.category))
+
+
 def refresh_hold(session: Session, unit: Unit, now) -> None:
     """Keep the unit's hold flag, and mark it rectified when its last repair closes."""
     held = open_work_order(session, unit.id) is not None

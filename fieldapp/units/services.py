@@ -18,7 +18,19 @@ from ..domain.arrears import (
     is_overdue,
     late_fee,
 )
-from ..models import Bill, Policy, Unit, Visit, VisitPhoto, WorkOrder, WorkOrderEvent
+from ..models import (
+    Bill,
+    InstallmentPlan,
+    PlanStatus,
+    Policy,
+    Promise,
+    Unit,
+    Visit,
+    VisitPhoto,
+    Waiver,
+    WorkOrder,
+    WorkOrderEvent,
+)
 
 
 @dataclass(frozen=True)
@@ -41,6 +53,9 @@ class UnitCard:
     visits: list[Visit]
     work_orders: list[WorkOrder]
     entries: list[tuple[datetime, str, object]]  # the timeline, newest first
+    plan: InstallmentPlan | None  # the latest plan still running, or just ended
+    promises: list[Promise]  # single promises, newest first
+    waivers: list[Waiver]  # newest first
 
 
 def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
@@ -65,9 +80,18 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     entries = [(_aware(v.created_at), "visit", v) for v in visits]
     entries += [(_aware(e.at), "repair", e) for o in orders for e in o.events]
     entries.sort(key=lambda entry: entry[0], reverse=True)
+    plan = session.scalar(select(InstallmentPlan).where(
+        InstallmentPlan.unit_id == unit.id, InstallmentPlan.status != PlanStatus.CANCELLED)
+        .options(selectinload(InstallmentPlan.installments))
+        .order_by(InstallmentPlan.id.desc()).limit(1))
+    promises = list(session.scalars(select(Promise).where(
+        Promise.unit_id == unit.id, Promise.plan_id.is_(None))
+        .order_by(Promise.due_date.desc(), Promise.id.desc()).limit(5)))
+    waivers = list(session.scalars(select(Waiver).where(Waiver.unit_id == unit.id)
+                                   .order_by(Waiver.id.desc()).limit(5)))
     return UnitCard(unit, policy, lines, arrears, days,
                     aging_band(days, bands_from_policy(policy.bands)), fee, visits, orders,
-                    entries)
+                    entries, plan, promises, waivers)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from ..access import SEES_UNITS, get_unit_or_404, role_required
 from ..clock import company_tz, today
-from ..domain.holds import is_dunning, open_work_order
+from ..domain.holds import hold_message, is_dunning, open_work_order
 from ..domain.visits import check_visit
 from ..extensions import db
 from ..htmx import wants_json
@@ -33,13 +33,6 @@ def _form_page(unit, values: dict, errors: dict, status: int = 200):
                            choices=choices(), policy=unit.building.community.policy,
                            today=today(), next_url=safe_next(request.args.get("next"),
                                                              "route.index")), status
-
-
-def hold_message(order) -> str:
-    return _("This unit is on dunning hold until work order #%(id)s (%(category)s) is "
-             "closed: fix first, then collect. You can still log a visit to check on the "
-             "repair, without a notice or a promise.",
-             id=order.id, category=label("service_category", order.category))
 
 
 def _hold_refusal(unit, form, order, as_json: bool):
