@@ -57,11 +57,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         promises,
         pwa,
         route,
+        today,
         units,
         visits,
         workorders,
     )
-    for module in (audit, auth, main, photos, promises, pwa, route, units, visits, workorders):
+    for module in (audit, auth, main, photos, promises, pwa, route, today, units, visits,
+                   workorders):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     from .photos.storage import init_app as init_storage

@@ -107,10 +107,11 @@ def init_app(app: Flask) -> None:
     @app.cli.command("refresh-arrears")
     def refresh_arrears():
         """Bring arrears summaries up to date with the calendar (run nightly)."""
-        from .domain.summary import refresh_stale
+        from .domain.summary import refresh_due_promises, refresh_stale
         n = refresh_stale(db.session, today())
+        promised = refresh_due_promises(db.session, today())
         db.session.commit()
-        click.echo(f"Refreshed {n} units.")
+        click.echo(f"Refreshed {n} units; resolved the promises of {promised}.")
 
     @app.cli.command("demo-logins")
     def demo_logins():

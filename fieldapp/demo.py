@@ -7,7 +7,7 @@ arrears summary are computed here with the same domain functions the app uses.""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 
 from sqlalchemy import func, insert, select
@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from .domain.allocation import BillDue, PaymentIn, allocate
 from .domain.arrears import arrears_of
+from .domain.promises import monthly_dates, split_evenly
+from .domain.summary import refresh_unit
 from .models import (
     Assignment,
     Bill,
@@ -22,13 +24,17 @@ from .models import (
     Community,
     Contact,
     ContactKind,
+    InstallmentPlan,
     Occupancy,
     Payment,
     Policy,
+    Promise,
     Role,
     Unit,
     UnitUse,
     User,
+    Waiver,
+    WaiverStatus,
 )
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
@@ -110,8 +116,81 @@ def seed_demo(session: Session, *, units: int = 1200, seed: int = 1, today: date
     _flush(session, rows)
     _users(session, password, [b for b, _ in estate_buildings], [b for b, _ in park_buildings])
     session.flush()
+    counts.update(_promises(session, rnd, today))
     return {"communities": 2 if park else 1,
             "buildings": len(estate_buildings) + len(park_buildings), **counts, "users": 6}
+
+
+def _promises(session: Session, rnd: random.Random, today: date) -> dict[str, int]:
+    """What a week of work leaves in each patch: promises due today and in the next
+    days, some broken last week, a kept one, installment plans on track and behind, two
+    households that broke two promises in a row, and waivers asked and decided."""
+    made = {"promises": 0, "plans": 0, "waivers": 0}
+    supervisor = session.scalar(select(User).where(User.role == Role.SUPERVISOR))
+    for hk in session.scalars(select(User).where(User.role == Role.HOUSEKEEPER)
+                              .order_by(User.username)):
+        overdue = list(session.scalars(
+            select(Unit).where(Unit.building_id.in_(hk.building_ids()), Unit.arrears_fen > 0)
+            .order_by(Unit.id).limit(400)))
+        picks = rnd.sample(overdue, min(len(overdue), 16))
+        if len(picks) < 16:
+            continue
+        days = lambda n: today + timedelta(days=n)  # noqa: E731
+        for unit, due in zip(picks[:5], (0, 0, 1, 2, 3)):
+            _promise(session, unit, hk, days(-rnd.randint(3, 12)), days(due), made)
+        for unit in picks[5:8]:  # broken last week: nothing came
+            _promise(session, unit, hk, days(-20), days(-rnd.randint(4, 9)), made)
+        for unit in picks[8:10]:  # two in a row: for the supervisor
+            _promise(session, unit, hk, days(-60), days(-40), made)
+            _promise(session, unit, hk, days(-30), days(-rnd.randint(4, 12)), made)
+        kept = picks[10]
+        _promise(session, kept, hk, days(-10), days(-2), made)
+        session.add(Payment(unit_id=kept.id, amount_fen=min(kept.arrears_fen, 50_000),
+                            paid_on=days(-3), method="wechat"))
+        for unit, first in ((picks[11], 5), (picks[12], -20)):
+            _plan(session, unit, hk, days(first - 10), days(first), made)
+        for unit, status in ((picks[13], WaiverStatus.PENDING),
+                             (picks[14], WaiverStatus.APPROVED),
+                             (picks[15], WaiverStatus.DECLINED)):
+            _waiver(session, rnd, unit, hk, supervisor, status, today, made)
+        session.flush()
+        for unit in picks:
+            refresh_unit(session, unit.id, today)
+    return made
+
+
+def _promise(session, unit, hk, made_on, due, made, amount=None) -> None:
+    session.add(Promise(unit_id=unit.id, made_on=made_on, due_date=due, created_by=hk.id,
+                        amount_fen=amount or max(100, min(unit.arrears_fen, 50_000))))
+    made["promises"] += 1
+
+
+def _plan(session, unit, hk, made_on, first, made) -> None:
+    shares = split_evenly(unit.arrears_fen, 3)
+    plan = InstallmentPlan(unit_id=unit.id, created_by=hk.id, made_on=made_on,
+                           total_fen=unit.arrears_fen, reason="经济困难")
+    for seq, (due, fen) in enumerate(zip(monthly_dates(first, 3), shares), start=1):
+        plan.installments.append(Promise(unit_id=unit.id, seq=seq, made_on=made_on,
+                                         due_date=due, amount_fen=fen, created_by=hk.id))
+    session.add(plan)
+    made["plans"] += 1
+    made["promises"] += 3
+
+
+def _waiver(session, rnd, unit, hk, supervisor, status, today, made) -> None:
+    asked = datetime.combine(today - timedelta(days=rnd.randint(1, 4)), time(2),
+                             tzinfo=timezone.utc)
+    waiver = Waiver(unit_id=unit.id, amount_fen=rnd.randint(5, 40) * 100,
+                    reason=rnd.choice(("独居老人，收入困难", "工单处理期间产生的违约金",
+                                       "业主首次逾期，已承诺补缴")),
+                    requested_by=hk.id, requested_at=asked, status=status)
+    if status != WaiverStatus.PENDING:
+        waiver.decided_by, waiver.decided_at = supervisor.id, asked + timedelta(hours=20)
+        waiver.comment = "同意" if status == WaiverStatus.APPROVED else "不符合减免条件"
+    if status == WaiverStatus.APPROVED:
+        unit.late_fee_waived_fen += waiver.amount_fen
+    session.add(waiver)
+    made["waivers"] += 1
 
 
 def _community(session: Session, name: str, kind: str) -> Community:

@@ -39,8 +39,10 @@ class NavItem:
 
 NAV = {
     Role.HOUSEKEEPER: [NavItem("route.index", _l("Route"), "route"),
+                       NavItem("today.index", _l("Today"), "today"),
                        NavItem("auth.account", _l("Me"), "me")],
     Role.SUPERVISOR: [NavItem("route.index", _l("Route"), "route"),
+                      NavItem("today.index", _l("Today"), "today"),
                       NavItem("workorders.index", _l("Work orders"), "wo"),
                       NavItem("audit.index", _l("Audit"), "audit"),
                       NavItem("auth.account", _l("Me"), "me")],

@@ -64,6 +64,7 @@ CASES = [
     Case("photos.photo", "GET", lambda w: f"/photos/{w.complaint_photo.id}/original",
          expect("401 ok 404 ok 404 ok ok")),
     Case("route.index", "GET", lambda w: "/route", ROUTE_LIST),
+    Case("today.index", "GET", lambda w: "/today", ROUTE_LIST),
     Case("route.index", "GET", lambda w: f"/route?building={w.unit.building_id}",
          expect("401 ok 404 403 403 ok ok")),
     Case("route.index", "GET", lambda w: f"/route?hk={w.users['hk'].id}", ROUTE_LIST),

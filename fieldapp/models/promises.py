@@ -40,6 +40,7 @@ class Promise(db.Model):
     resolved_on: Mapped[date | None] = mapped_column(Date)  # when it became kept or broken
     created_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    unit: Mapped[Unit] = relationship()
     visit: Mapped[Visit | None] = relationship(back_populates="promise")
     plan: Mapped[InstallmentPlan | None] = relationship(back_populates="installments")
 

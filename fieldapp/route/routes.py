@@ -5,7 +5,7 @@ from flask_wtf.csrf import generate_csrf
 
 from ..access import SEES_UNITS, patch_building_ids, role_required
 from ..clock import today
-from ..domain.summary import refresh_stale
+from ..domain.summary import refresh_due_promises, refresh_stale
 from ..extensions import db
 from ..htmx import VARY, is_partial
 from ..limits import TEXT
@@ -61,7 +61,9 @@ def _filters(building_ids: list[int] | None) -> RouteFilters:
 def _catch_up(day, building_ids) -> None:
     """Bills fall due overnight: bring this patch's summaries up to date once a day."""
     if session.get("arrears_checked") != day.isoformat():
-        if refresh_stale(db.session, day, building_ids):
+        changed = refresh_stale(db.session, day, building_ids)
+        changed += refresh_due_promises(db.session, day, building_ids)
+        if changed:
             db.session.commit()
         session["arrears_checked"] = day.isoformat()
 
