@@ -13,7 +13,7 @@ from flask_login import current_user
 from .clock import company_tz
 from .config import ROOT
 from .domain.money import format_yuan, mask_phone
-from .domain.stages import next_step, stage_label
+from .domain.stages import next_stage, next_step, stage_label
 from .models import Role
 
 # Files change only with a deploy, which restarts the app: hash each one once.
@@ -109,7 +109,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
                                  get_locale=get_locale, timedelta=timedelta,
                                  rendered_at=rendered_at,
-                                 stage_label=stage_label, next_step=next_step)
+                                 stage_label=stage_label, next_step=next_step,
+                                 next_stage=next_stage)
     from .domain.workorders import event_label, status_label
     from .visits.choices import label as visit_label
     app.jinja_env.globals.update(wo_status_label=status_label, wo_event_label=event_label)

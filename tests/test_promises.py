@@ -228,3 +228,28 @@ def test_an_unkept_promise_breaks_when_the_nightly_job_passes_its_day(app, clien
     assert db.session.scalar(select(Promise)).status.value == "broken"
     row = db.session.get(Unit, unit.id)
     assert (row.promise_status, row.broken_promises_in_row) == ("broken", 1)
+
+
+@pytest.mark.parametrize("stage,status,steps,expected", [
+    ("visit", "broken", 1, "demand"), ("visit", "open", 1, "visit"), ("visit", None, 2, "visit"),
+    ("demand", "broken", 2, "legal"), ("legal", "broken", 1, "legal"),
+    ("reminder", "broken", 0, "reminder"), ("contact", "kept", 1, "contact"),
+])
+def test_a_broken_promise_raises_the_next_step(stage, status, steps, expected):
+    from fieldapp.domain.stages import next_stage
+    assert next_stage(stage, status, steps) == expected
+
+
+def test_the_card_says_when_a_broken_promise_raised_the_next_step(client, login_as, door):
+    hk, unit = door  # 60 days overdue: "door visit"
+    hk.locale = "en"
+    db.session.commit()
+    login_as(hk)
+    db.session.add(Promise(unit_id=unit.id, made_on=TODAY - timedelta(days=20),
+                           due_date=TODAY - timedelta(days=10), amount_fen=100))
+    db.session.flush()
+    from fieldapp.domain.summary import refresh_unit
+    refresh_unit(db.session, unit.id, TODAY)
+    db.session.commit()
+    html = client.get(f"/units/{unit.id}").get_data(as_text=True)
+    assert "Deliver a formal demand letter" in html and "the last promise was broken" in html

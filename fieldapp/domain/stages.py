@@ -33,3 +33,13 @@ def stage_label(stage: str):
 
 def next_step(stage: str):
     return NEXT_STEPS.get(stage, "")
+
+
+def escalated(stage: str, steps: int) -> str:
+    """The stage `steps` rungs up the ladder (a broken promise), at most the top."""
+    return STAGES[min(stage_rank(stage) + max(steps, 0), len(STAGES) - 1)]
+
+
+def next_stage(stage: str, promise_status: str | None, broken_steps: int) -> str:
+    """What to do next: the band's stage, raised when the last promise was broken."""
+    return escalated(stage, broken_steps) if promise_status == "broken" else stage
