@@ -4,11 +4,10 @@ from flask import Response, abort
 from flask_login import current_user, login_required
 from sqlalchemy import select, union
 
-from ..access import restrict_units
 from ..extensions import db
-from ..models import ComplaintPhoto, Photo, Role, Unit, Visit, VisitPhoto, WorkOrder, WorkOrderPhoto
-from ..workorders.access import restrict_work_orders
+from ..models import ComplaintPhoto, Photo, VisitPhoto, WorkOrder, WorkOrderPhoto
 from . import bp
+from .access import visible_visit_ids, visible_work_order_ids
 from .storage import photo_keys, storage
 
 ORIGINAL_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
@@ -16,26 +15,16 @@ ORIGINAL_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"
 
 
 def _visible_photo_ids(photo_id: int):
-    user = current_user
-    via_orders = restrict_work_orders(select(WorkOrder.id), user)
-    queries = [
+    visits, orders = visible_visit_ids(current_user), visible_work_order_ids(current_user)
+    return union(
+        select(VisitPhoto.photo_id).where(VisitPhoto.photo_id == photo_id,
+                                          VisitPhoto.visit_id.in_(visits)),
         select(ComplaintPhoto.photo_id).join(WorkOrder, WorkOrder.complaint_id ==
                                              ComplaintPhoto.complaint_id)
-        .where(ComplaintPhoto.photo_id == photo_id, WorkOrder.id.in_(via_orders)),
+        .where(ComplaintPhoto.photo_id == photo_id, WorkOrder.id.in_(orders)),
         select(WorkOrderPhoto.photo_id).where(WorkOrderPhoto.photo_id == photo_id,
-                                              WorkOrderPhoto.work_order_id.in_(via_orders)),
-    ]
-    if user.role != Role.ENGINEER:
-        units = restrict_units(select(Unit.id), user)
-        queries.append(select(VisitPhoto.photo_id).join(Visit, Visit.id == VisitPhoto.visit_id)
-                       .where(VisitPhoto.photo_id == photo_id, Visit.unit_id.in_(units)))
-        queries.append(select(ComplaintPhoto.photo_id).join(
-            WorkOrder, WorkOrder.complaint_id == ComplaintPhoto.complaint_id)
-            .where(ComplaintPhoto.photo_id == photo_id, WorkOrder.unit_id.in_(units)))
-        queries.append(select(WorkOrderPhoto.photo_id).join(
-            WorkOrder, WorkOrder.id == WorkOrderPhoto.work_order_id)
-            .where(WorkOrderPhoto.photo_id == photo_id, WorkOrder.unit_id.in_(units)))
-    return union(*queries)
+                                              WorkOrderPhoto.work_order_id.in_(orders)),
+    )
 
 
 @bp.get("/photos/<int:photo_id>/<any(thumb, display, original):variant>")
