@@ -190,3 +190,23 @@ def test_a_complaint_photo_is_not_shown_in_a_context_the_user_cannot_see(app, cl
     sign_in(client, other)
     assert client.get(f"/complaints/{world.order.complaint_id}/photos/1").status_code == 404
     assert client.get(f"/visits/{world.visit.id}/photos/1").status_code == 404
+
+
+def test_thumbnails_open_the_viewer_and_come_back_to_their_page(app, client):
+    world = make_world()
+    visit = three_photo_visit(world)
+    sign_in(client, world.users["hk"])
+    card = f"/units/{world.unit.id}?next=%2Froute"
+    html = client.get(card).text
+    viewer = [unescape(u) for u in re.findall(r'href="(/visits/\d+/photos/\d+[^"]*)"', html)]
+    assert urlsplit(viewer[0]).path == f"/visits/{visit.id}/photos/1"
+    assert parse_qs(urlsplit(viewer[0]).query)["next"] == [card]
+    assert "/display" not in html
+    assert close_link(client.get(viewer[0]).text) == card
+
+    client.post("/logout")
+    sign_in(client, world.users["engineer"])
+    html = client.get(f"/workorders/{world.order.id}").text
+    viewer = [unescape(u) for u in re.findall(r'href="(/complaints/\d+/photos/\d+[^"]*)"', html)]
+    assert parse_qs(urlsplit(viewer[0]).query)["next"] == [f"/workorders/{world.order.id}"]
+    assert "/display" not in html
