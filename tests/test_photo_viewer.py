@@ -91,6 +91,7 @@ def test_previous_and_next_step_through_the_visits_photos(app, client):
     shown = [image_src(t) for t in (first, middle, last)]
     assert shown == [f"/photos/{vp.photo_id}/display" for vp in visit.photos]
     assert 'autofocus' in first and 'id="viewer-h"' in first
+    assert "viewer.js" in first
 
 
 def test_capture_time_is_shown_in_the_company_time_zone(app, client):
@@ -210,3 +211,7 @@ def test_thumbnails_open_the_viewer_and_come_back_to_their_page(app, client):
     viewer = [unescape(u) for u in re.findall(r'href="(/complaints/\d+/photos/\d+[^"]*)"', html)]
     assert parse_qs(urlsplit(viewer[0]).query)["next"] == [f"/workorders/{world.order.id}"]
     assert "/display" not in html
+
+
+def test_the_viewer_script_is_in_the_app_shell(app, client):
+    assert "viewer.js" in client.get("/sw.js").text
