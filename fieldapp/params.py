@@ -50,7 +50,9 @@ class CleanParams(ImmutableMultiDict):
             mapping = mapping.items(multi=True)
         elif isinstance(mapping, dict):
             mapping = mapping.items()
-        super().__init__([(_without_nul(k), _without_nul(v)) for k, v in (mapping or ())])
+        # A part with no usable name (a malformed multipart header) has no field to fill.
+        super().__init__([(_without_nul(k), _without_nul(v)) for k, v in (mapping or ())
+                          if isinstance(k, str)])
 
 
 def with_clean_params(request_class: type[Request]) -> type[Request]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from fieldapp.domain.summary import refresh_unit
 from fieldapp.extensions import db
 from fieldapp.models import Promise, Role, Waiver, WaiverStatus, utcnow
-from fieldapp.domain.summary import refresh_unit
 
 from .factories import TODAY, make_bill, make_building, make_unit, make_user
 

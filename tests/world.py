@@ -1,15 +1,16 @@
 """A small estate with one of everything, for tests that walk every route: two patches,
-a unit in each, a visit with a photo, a complaint whose work order is assigned, and a
-user of every role."""
+a unit in each, a visit with a photo, a complaint whose work order is assigned (with an
+after-photo from an earlier repair, as a reopened order has), and a user of every role."""
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 
+from fieldapp.domain.promises import Installment
 from fieldapp.domain.visits import check_visit
 from fieldapp.extensions import db
-from fieldapp.domain.promises import Installment
+from fieldapp.limits import DEFAULT
 from fieldapp.models import (
     InstallmentPlan,
     Photo,
@@ -17,12 +18,14 @@ from fieldapp.models import (
     ServiceCategory,
     Unit,
     User,
+    Visit,
     Waiver,
     WorkOrder,
+    WorkOrderPhoto,
 )
-from fieldapp.promises.services import create_plan
-from fieldapp.photos.evidence import Upload
+from fieldapp.photos.evidence import Upload, store_photos
 from fieldapp.photos.storage import storage
+from fieldapp.promises.services import create_plan
 from fieldapp.visits.services import record_visit
 from fieldapp.workorders.services import ComplaintInput, file_complaint
 
@@ -37,8 +40,10 @@ class World:
     unit: Unit  # in the patch of `hk`
     other_unit: Unit  # in the patch of `hk_other`
     order: WorkOrder  # on `unit`, assigned to `engineer`
+    visit: Visit  # at `unit`, by `hk`, with one photo
     visit_photo: Photo
     complaint_photo: Photo
+    after_photo: Photo
     users: dict[str, User | None]
     plan: InstallmentPlan  # on `other_unit`
     waiver: Waiver  # pending, on `unit`
@@ -70,6 +75,10 @@ def make_world() -> World:
         [Upload("leak.jpg", make_jpeg(color=(4, 5, 6)), {})], tz=timezone.utc)
     order = complaint.work_order
     order.engineer_id = users["engineer"].id
+    [(after, _)] = store_photos(db.session, storage(),
+                                [Upload("after.jpg", make_jpeg(color=(7, 8, 9)), {})],
+                                users["engineer"], timezone.utc, DEFAULT)
+    order.after_photos.append(WorkOrderPhoto(photo=after, position=0))
     db.session.commit()
     plan = create_plan(db.session, other_unit, users["hk_other"],
                        [Installment(TODAY + timedelta(days=10), 60_000),
@@ -78,6 +87,6 @@ def make_world() -> World:
                     requested_by=users["hk"].id)
     db.session.add(waiver)
     db.session.commit()
-    return World(unit=unit, other_unit=other_unit, order=order,
+    return World(unit=unit, other_unit=other_unit, order=order, visit=visit,
                  visit_photo=visit.photos[0].photo, complaint_photo=complaint.photos[0].photo,
-                 users=users, plan=plan, waiver=waiver)
+                 after_photo=after, users=users, plan=plan, waiver=waiver)

@@ -8,16 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..access import restrict_units
-from ..models import (
-    Contact,
-    ContactKind,
-    Promise,
-    PromiseStatus,
-    Unit,
-    User,
-    Waiver,
-    WaiverStatus,
-)
+from ..models import Contact, ContactKind, Promise, PromiseStatus, Unit, User, Waiver, WaiverStatus
 
 AHEAD_DAYS, BROKEN_DAYS, DECIDED_DAYS = 3, 7, 7
 

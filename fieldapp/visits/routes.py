@@ -17,7 +17,7 @@ from ..photos.storage import storage
 from ..urls import safe_next
 from ..workorders.services import ComplaintInput, ComplaintUuidReused
 from . import bp
-from .choices import choices, label
+from .choices import choices
 from .services import ClientUuidReused, record_visit
 
 

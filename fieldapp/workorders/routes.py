@@ -16,10 +16,8 @@ from ..params import id_param
 from ..photos.evidence import PhotoErrors, read_uploads
 from ..photos.storage import storage
 from . import bp
-from .access import get_work_order_or_404, restrict_work_orders
+from .access import WORKS_ON_REPAIRS, get_work_order_or_404, restrict_work_orders
 from .services import act, add_note, assign
-
-WORKS_ON_REPAIRS = (Role.ENGINEER, Role.SUPERVISOR, Role.ADMIN)
 
 
 def _coords():
