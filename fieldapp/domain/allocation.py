@@ -95,8 +95,9 @@ class Ledger:
 
     def __init__(self, bills: Iterable[BillDue]):
         self.order = bill_order(bills)
-        self._billed = {b.id: max(b.amount_fen, 0) for b in self.order}
-        self._named: dict[int, int] = {}
+        self._billed = [max(b.amount_fen, 0) for b in self.order]
+        self._index = {b.id: i for i, b in enumerate(self.order)}
+        self._named: dict[int, int] = {}  # index in `order` -> amount naming that bill
         self._pool = 0
         self._refund = 0
         self._payments: dict[int, PaymentIn] = {}
@@ -115,8 +116,9 @@ class Ledger:
             self._credit(p, p.amount_fen)
 
     def _credit(self, p: PaymentIn, amount: int) -> None:
-        if p.bill_id is not None and p.bill_id in self._billed:
-            self._named[p.bill_id] = self._named.get(p.bill_id, 0) + amount
+        i = self._index.get(p.bill_id) if p.bill_id is not None else None
+        if i is not None:
+            self._named[i] = self._named.get(i, 0) + amount
         else:
             self._pool += amount
 
@@ -141,33 +143,46 @@ class Ledger:
 
     def allocation(self) -> Allocation:
         """Named amounts per bill, then the pool oldest first, then refunds."""
-        paid = {b.id: 0 for b in self.order}
+        paid, credit = self.paid_fen()
+        return Allocation(paid_fen={b.id: fen for b, fen in zip(self.order, paid)},
+                          credit_fen=credit)
+
+    def outstanding_fen(self) -> list[int]:
+        """What each bill of `order` still owes: lists, for walking many dates fast."""
+        return [billed - paid for billed, paid in zip(self._billed, self.paid_fen()[0])]
+
+    def paid_fen(self) -> tuple[list[int], int]:
+        """What each bill of `order` is paid, and the credit."""
+        billed = self._billed
+        paid = [0] * len(billed)
         pool = self._pool
-        for bill_id, amount in self._named.items():
-            applied = min(amount, self._billed[bill_id])
-            paid[bill_id] += applied
+        for i, amount in self._named.items():
+            applied = min(amount, billed[i])
+            paid[i] = applied
             pool += amount - applied
-        for b in self.order:
-            if pool <= 0:
-                break
-            applied = min(pool, self._billed[b.id] - paid[b.id])
-            paid[b.id] += applied
-            pool -= applied
+        if pool > 0:
+            for i, owed in enumerate(billed):
+                room = owed - paid[i]
+                if room >= pool:
+                    paid[i] += pool
+                    pool = 0
+                    break
+                paid[i] = owed
+                pool -= room
         refund = self._refund
         if refund:
             taken = min(refund, pool)
             pool -= taken
             refund -= taken
-            for b in reversed(self.order):
+            for i in range(len(paid) - 1, -1, -1):
                 if refund <= 0:
                     break
-                taken = min(refund, paid[b.id])
-                paid[b.id] -= taken
+                taken = min(refund, paid[i])
+                paid[i] -= taken
                 refund -= taken
             if refund > 0:
                 raise RefundTooLarge(f"refunds exceed the money paid by {refund} fen")
-        return Allocation(paid_fen=paid, credit_fen=pool)
-
+        return paid, pool
 
 def allocate(bills: list[BillDue], payments: list[PaymentIn]) -> Allocation:
     """Allocate payments to bills. The result does not depend on the order of rows:
