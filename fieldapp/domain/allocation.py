@@ -7,7 +7,8 @@ Negative amounts take money back, in one of two ways:
   that payment counts for its amount less its reversals, as if it had been smaller,
   and pays its named bill or the pool accordingly. Reversals of one payment may not
   add up to more than it paid (`ReversalTooLarge`); only a positive payment that is
-  not itself a reversal can be reversed.
+  not itself a reversal can be reversed. A reversal's own `bill_id` is not used: it
+  follows the payment it reverses.
 - A **refund** (negative, no `reverses`) returns money from the unit's account. Once
   every payment has been allocated, refunds take back credit first, then re-open bills
   newest first (the reverse of oldest-first, by due date then id), each down to zero
