@@ -27,6 +27,20 @@ def stage_rank(stage: str) -> int:
     return STAGES.index(stage) if stage in STAGES else 0
 
 
+def severity_rank(stage: str | None) -> int:
+    """How severe a stage is, by the stage alone (1 reminder ... 5 legal; 0 for none),
+    so that units of communities with different day thresholds sort together: by
+    stage first, then arrears. An unknown stage sorts with the mildest."""
+    if stage is None:
+        return 0
+    return stage_rank(stage) + 1
+
+
+def severity_order(stage: str | None, arrears_fen: int, unit_id: int) -> tuple[int, int, int]:
+    """Route list order as a sort key: most severe stage, then most arrears, then id."""
+    return (-severity_rank(stage), -arrears_fen, unit_id)
+
+
 def stage_label(stage: str):
     return STAGE_LABELS.get(stage, stage)
 
