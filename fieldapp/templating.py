@@ -115,6 +115,8 @@ def init_app(app: Flask) -> None:
     from .visits.choices import label as visit_label
     app.jinja_env.globals.update(wo_status_label=status_label, wo_event_label=event_label)
     app.jinja_env.globals["visit_label"] = visit_label
+    from .domain.latefee import daily_rate_percent
+    app.jinja_env.globals["daily_rate_percent"] = daily_rate_percent
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["yuan"] = format_yuan

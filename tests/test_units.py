@@ -33,8 +33,11 @@ def test_card_shows_bills_late_fee_and_next_step(client, login_as, unit_in_patch
     assert "750.00" in html  # outstanding on the overdue bill, and the total
     assert "250.00" in html  # paid
     assert "300.00" in html  # the bill not yet due is listed, marked as such
-    # 750.00 yuan x 0.03 % x 30 days beyond 15 days of grace = 6.75 yuan
-    assert "¥6.75" in html and "0.03%" in html
+    # Accrued, not today's outstanding: 1,000 yuan for the 10 charged days up to the
+    # payment, then 750 yuan for the 20 days after it.
+    assert "¥1,000.00 × 0.03% × 10 天 = ¥3.00" in html
+    assert "¥750.00 × 0.03% × 20 天 = ¥4.50" in html
+    assert "违约金 ¥7.50" in html
     assert "next-step" in html
 
 

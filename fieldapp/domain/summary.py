@@ -5,7 +5,7 @@ transaction. The calendar changes arrears too (a bill falls due overnight):
 `refresh_stale` recomputes the units whose summary ran out, found by index."""
 from __future__ import annotations
 
-from datetime import date, tzinfo
+from datetime import date, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -34,10 +34,10 @@ def refresh_unit(session: Session, unit_id: int, today: date) -> None:
     """Re-allocate the unit's payments to its bills and rewrite its summary."""
     bills = list(session.scalars(select(Bill).where(Bill.unit_id == unit_id)))
     payments = session.execute(
-        select(Payment.id, Payment.amount_fen, Payment.bill_id).where(Payment.unit_id == unit_id)
-    ).all()
+        select(Payment.id, Payment.amount_fen, Payment.bill_id, Payment.reverses_id)
+        .where(Payment.unit_id == unit_id)).all()
     result = allocate([BillDue(b.id, b.amount_fen, b.due_date) for b in bills],
-                      [PaymentIn(p.id, p.amount_fen, p.bill_id) for p in payments])
+                      [PaymentIn(p.id, p.amount_fen, p.bill_id, p.reverses_id) for p in payments])
     for b in bills:
         if b.paid_fen != result.paid_fen[b.id]:
             b.paid_fen = result.paid_fen[b.id]
@@ -86,9 +86,11 @@ def refresh_promises(session: Session, unit_id: int, today: date) -> None:
     plans = list(session.scalars(select(InstallmentPlan).where(
         InstallmentPlan.unit_id == unit_id, InstallmentPlan.status != PlanStatus.CANCELLED)))
     for plan in plans:
-        status = plan_status([resolutions[i.id].status for i in plan.installments])
+        states = [resolutions[i.id] for i in plan.installments]
+        status = plan_status([r.status for r in states])
         if plan.status.value != status:
             plan.status = PlanStatus(status)
+            plan.ended_on = _last_on_track(states, status, today)
     shown = summarise(given, resolutions, today)
     latest_plan = max(plans, key=lambda plan: plan.id, default=None)
     values = dict(next_promise_date=shown.date, promise_status=shown.status,
@@ -97,6 +99,14 @@ def refresh_promises(session: Session, unit_id: int, today: date) -> None:
     if any(getattr(unit, k) != v for k, v in values.items()):
         for k, v in values.items():
             setattr(unit, k, v)
+
+
+def _last_on_track(states, status: str, today: date) -> date | None:
+    if status == "completed":
+        return max(r.resolved_on for r in states)
+    if status == "behind":
+        return min(r.resolved_on for r in states if r.status == "broken") - timedelta(days=1)
+    return None
 
 
 def refresh_due_promises(session: Session, today: date,

@@ -32,6 +32,8 @@ class User(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(_enum(Role, "role"))
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Units visited today move below those still to knock (a route list setting).
+    visited_sink: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     assignments: Mapped[list[Assignment]] = relationship(back_populates="user",
                                                          cascade="all, delete-orphan")

@@ -58,6 +58,12 @@ class PlanStatus(str, enum.Enum):
 class InstallmentPlan(db.Model):
     """分期: the arrears split into dated installments, usually for hardship."""
 
+    def paused_range(self, today: date) -> tuple[date, date] | None:
+        """The days no late fee accrues (policy permitting): while it was on track."""
+        last = self.ended_on or (today if self.status == PlanStatus.ON_TRACK else None)
+        return (self.made_on, last) if last is not None and last >= self.made_on else None
+
+
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
@@ -68,6 +74,8 @@ class InstallmentPlan(db.Model):
     reason: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[PlanStatus] = mapped_column(_enum(PlanStatus, "plan_status"),
                                                default=PlanStatus.ON_TRACK)
+    # The last day it was on track (completed, behind or ended): the late-fee pause ends.
+    ended_on: Mapped[date | None] = mapped_column(Date)
     unit: Mapped[Unit] = relationship()
     author: Mapped[User] = relationship()
     visit: Mapped[Visit | None] = relationship(back_populates="plan")

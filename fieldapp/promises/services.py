@@ -8,12 +8,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.arrears import late_fee
 from ..domain.money import format_yuan
 from ..domain.promises import Installment
 from ..domain.summary import refresh_promises
 from ..models import (
-    Bill,
     InstallmentPlan,
     PlanStatus,
     Policy,
@@ -26,6 +24,7 @@ from ..models import (
     record_audit,
     utcnow,
 )
+from ..units.fees import late_fees
 
 
 class Refused(Exception):
@@ -47,7 +46,7 @@ def create_plan(session: Session, unit: Unit, user: User, installments: list[Ins
     for old in session.scalars(select(InstallmentPlan).where(
             InstallmentPlan.unit_id == unit.id,
             InstallmentPlan.status.in_([PlanStatus.ON_TRACK, PlanStatus.BEHIND]))):
-        _cancel(session, old, user, "replaced")
+        _cancel(session, old, user, "replaced", today)
     plan = InstallmentPlan(unit_id=unit.id, created_by=user.id, made_on=today,
                            total_fen=sum(i.amount_fen for i in installments), reason=reason)
     for seq, item in enumerate(installments, start=1):
@@ -63,7 +62,10 @@ def create_plan(session: Session, unit: Unit, user: User, installments: list[Ins
     return plan
 
 
-def _cancel(session: Session, plan: InstallmentPlan, user: User, why: str) -> None:
+def _cancel(session: Session, plan: InstallmentPlan, user: User, why: str,
+            today: date) -> None:
+    if plan.status == PlanStatus.ON_TRACK:
+        plan.ended_on = today
     plan.status = PlanStatus.CANCELLED
     for item in plan.installments:
         if item.status.value == "open":
@@ -77,7 +79,7 @@ def cancel_plan(session: Session, plan: InstallmentPlan, user: User, why: str,
     """Open installments go; kept and broken ones stay on the record."""
     if plan.status in (PlanStatus.CANCELLED, PlanStatus.COMPLETED):
         raise Refused(_l("This plan has already ended."), 409)
-    _cancel(session, plan, user, why)
+    _cancel(session, plan, user, why, today)
     session.flush()
     refresh_promises(session, plan.unit_id, today)
     session.commit()
@@ -85,12 +87,9 @@ def cancel_plan(session: Session, plan: InstallmentPlan, user: User, why: str,
 
 def late_fee_due(session: Session, unit: Unit, today: date) -> int:
     """The late fee still owed: accrued less what approved waivers took off."""
-    policy = policy_of(session, unit)
-    bills = session.scalars(select(Bill).where(Bill.unit_id == unit.id,
-                                               Bill.paid_fen < Bill.amount_fen))
-    fee = late_fee([b for b in bills if b.due_date < today], today,
-                   grace_days=policy.late_fee_grace_days, daily_ppm=policy.late_fee_daily_ppm)
-    return max(fee.fee_fen - unit.late_fee_waived_fen, 0)
+    fees = late_fees(session, {unit.id: (policy_of(session, unit), unit.late_fee_waived_fen)},
+                     today)
+    return fees[unit.id].outstanding_fen
 
 
 def request_waiver(session: Session, unit: Unit, user: User, amount_fen: int, reason: str,

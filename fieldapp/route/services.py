@@ -12,9 +12,10 @@ from geopy.distance import geodesic
 from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.arrears import Band, aging_band, bands_from_policy, days_overdue, late_fee_fen
+from ..domain.arrears import Band, aging_band, bands_from_policy, days_overdue
 from ..domain.stages import stage_rank
-from ..models import Bill, Building, Contact, ContactKind, Policy, Unit
+from ..models import Building, Contact, ContactKind, Policy, Unit
+from ..units.fees import late_fees
 
 SORTS = ("band", "walk", "distance", "promise")
 
@@ -281,21 +282,13 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
                    Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE]))
             .order_by(Contact.id.desc())):
         owners[unit_id] = (surname, phone)  # descending, so the first contact wins
-    open_bills: dict[int, list] = {}
-    for b in session.connection().execute(
-            select(Bill.unit_id, Bill.amount_fen, Bill.paid_fen, Bill.due_date)
-            .where(Bill.unit_id.in_(ids), Bill.paid_fen < Bill.amount_fen,
-                   Bill.due_date < today)):
-        open_bills.setdefault(b.unit_id, []).append(b)
+    fees = late_fees(session, {u.id: (policies[u.community_id], u.late_fee_waived_fen)
+                               for u in units}, today)
     bands = {cid: bands_from_policy(p.bands) for cid, p in policies.items()}
     rows = []
     for u in units:
-        policy = policies[u.community_id]
         days = days_overdue(u.oldest_unpaid_due, today)
-        fee = late_fee_fen(open_bills.get(u.id, ()), today,
-                           grace_days=policy.late_fee_grace_days,
-                           daily_ppm=policy.late_fee_daily_ppm)
-        fee = max(fee - u.late_fee_waived_fen, 0)
+        fee = fees[u.id].outstanding_fen
         surname, phone = owners.get(u.id, ("", ""))
         row = RouteRow(unit_id=u.id, label=f"{u.name}-{u.number}", building_id=u.building_id,
                        floor=u.floor, arrears_fen=u.arrears_fen, days_overdue=days,

@@ -7,20 +7,22 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ..domain.allocation import BillDue, PaymentIn, allocate
 from ..domain.arrears import (
     Arrears,
     Band,
-    LateFee,
-    aging_band,
     arrears_of,
     bands_from_policy,
     days_overdue,
     is_overdue,
-    late_fee,
+    overdue_band,
+    with_earliest_band,
 )
+from ..domain.latefee import UnitLateFee
 from ..models import (
     Bill,
     InstallmentPlan,
+    Payment,
     PlanStatus,
     Policy,
     Promise,
@@ -31,6 +33,7 @@ from ..models import (
     WorkOrder,
     WorkOrderEvent,
 )
+from .fees import late_fees
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,8 @@ class UnitCard:
     arrears: Arrears
     days_overdue: int
     band: Band | None
-    fee: LateFee
+    fee: UnitLateFee
+    credit_fen: int  # paid and owed on no bill: it pays the next bills
     visits: list[Visit]
     work_orders: list[WorkOrder]
     entries: list[tuple[datetime, str, object]]  # the timeline, newest first
@@ -68,9 +72,8 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
                       days_overdue(b.due_date, today)) for b in bills]
     arrears = arrears_of(bills, today)
     days = days_overdue(arrears.oldest_unpaid_due, today) if arrears.arrears_fen else 0
-    fee = late_fee([b for b in bills if is_overdue(b.due_date, today)], today,
-                   grace_days=policy.late_fee_grace_days, daily_ppm=policy.late_fee_daily_ppm,
-                   waived=False)
+    fee = late_fees(session, {unit.id: (policy, unit.late_fee_waived_fen)}, today)[unit.id]
+    credit = unit_credit(session, unit.id)
     visits = timeline(session, unit.id)
     orders = list(session.scalars(
         select(WorkOrder).where(WorkOrder.unit_id == unit.id)
@@ -90,8 +93,18 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     waivers = list(session.scalars(select(Waiver).where(Waiver.unit_id == unit.id)
                                    .order_by(Waiver.id.desc()).limit(5)))
     return UnitCard(unit, policy, lines, arrears, days,
-                    aging_band(days, bands_from_policy(policy.bands)), fee, visits, orders,
-                    entries, plan, promises, waivers)
+                    overdue_band(days, with_earliest_band(bands_from_policy(policy.bands))),
+                    fee, credit, visits, orders, entries, plan, promises, waivers)
+
+
+def unit_credit(session: Session, unit_id: int) -> int:
+    """Money paid beyond every bill of the unit (an overpayment, kept as credit)."""
+    bills = [BillDue(b.id, b.amount_fen, b.due_date) for b in session.execute(
+        select(Bill.id, Bill.amount_fen, Bill.due_date).where(Bill.unit_id == unit_id))]
+    payments = [PaymentIn(p.id, p.amount_fen, p.bill_id, p.reverses_id) for p in session.execute(
+        select(Payment.id, Payment.amount_fen, Payment.bill_id, Payment.reverses_id)
+        .where(Payment.unit_id == unit_id))]
+    return allocate(bills, payments).credit_fen
 
 
 def _aware(moment: datetime) -> datetime:

@@ -1,0 +1,46 @@
+"""Late fees as accrued, for a page of units at once: three indexed queries (bills,
+payments, plans) whatever the number of units, then the domain rule per unit."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.allocation import BillDue
+from ..domain.latefee import DatedPayment, UnitLateFee, unit_late_fee
+from ..models import Bill, InstallmentPlan, Payment, Policy
+
+
+def late_fees(session: Session, units: dict[int, tuple[Policy, int]],
+              today: date) -> dict[int, UnitLateFee]:
+    """unit id -> its late fee; `units` maps each id to (its policy, fen waived)."""
+    if not units:
+        return {}
+    ids = list(units)
+    conn = session.connection()
+    bills: dict[int, list[BillDue]] = {i: [] for i in ids}
+    for b in conn.execute(select(Bill.id, Bill.unit_id, Bill.amount_fen, Bill.due_date)
+                          .where(Bill.unit_id.in_(ids))):
+        bills[b.unit_id].append(BillDue(b.id, b.amount_fen, b.due_date))
+    payments: dict[int, list[DatedPayment]] = {i: [] for i in ids}
+    for p in conn.execute(select(Payment.id, Payment.unit_id, Payment.amount_fen,
+                                 Payment.paid_on, Payment.bill_id, Payment.reverses_id)
+                          .where(Payment.unit_id.in_(ids))):
+        payments[p.unit_id].append(DatedPayment(p.id, p.amount_fen, p.paid_on, p.bill_id,
+                                                p.reverses_id))
+    paused: dict[int, list[tuple[date, date]]] = {i: [] for i in ids}
+    pausing = [i for i in ids if units[i][0].plan_pauses_late_fee]
+    if pausing:
+        for plan in session.scalars(select(InstallmentPlan).where(
+                InstallmentPlan.unit_id.in_(pausing))):
+            if (span := plan.paused_range(today)) is not None:
+                paused[plan.unit_id].append(span)
+    out = {}
+    for unit_id in ids:
+        policy, waived = units[unit_id]
+        out[unit_id] = unit_late_fee(
+            bills[unit_id], payments[unit_id], today, grace_days=policy.late_fee_grace_days,
+            daily_ppm=policy.late_fee_daily_ppm, cap_ppm=policy.late_fee_cap_ppm,
+            paused=paused[unit_id], waivers_fen=[waived] if waived else [])
+    return out
