@@ -300,3 +300,26 @@ def test_a_promise_still_ahead_or_a_plan_on_track_pauses_the_knock(client, login
     login_as(hk)
     assert [r[0] for r in rows(client.get("/route"))] == \
         [due_today, broken, mild, promised, planned]
+
+
+def test_two_communities_rank_by_stage_then_arrears_whatever_their_thresholds(
+        client, login_as):
+    """Legal starts at 181 days in one community and 365 in the other: within "legal"
+    the units sort by arrears, not in one block per community."""
+    default = make_building(make_community())
+    strict = make_building(make_community(bands=[
+        {"key": "b30", "min_days": 30, "stage": "visit"},
+        {"key": "b90", "min_days": 90, "stage": "demand"},
+        {"key": "b365", "min_days": 365, "stage": "legal"}]))
+    a = overdue(make_unit(default), 200, 100_000).unit_id
+    b = overdue(make_unit(default), 300, 50_000).unit_id
+    c = overdue(make_unit(strict), 400, 900_000).unit_id
+    mild = overdue(make_unit(strict), 10, 5_000).unit_id  # below the first band (30 days)
+    login_as(make_user(Role.HOUSEKEEPER, buildings=[default, strict]))
+    listed = rows(client.get("/route"))
+    assert [r[0] for r in listed] == [c, a, b, mild]
+    assert listed[-1][1] == "reminder"  # the earliest stage, not "no band"
+    page = client.get("/route").get_data(as_text=True)
+    chip = re.search(r'data-band="reminder"\s+href="[^"]*"[^>]*>(.*?)</a>', page, re.S).group(1)
+    assert re.search(r'class="chip-count">(\d+) 户<', chip).group(1) == "1"
+    assert [r[0] for r in rows(client.get("/route?band=legal"))] == [c, a, b]

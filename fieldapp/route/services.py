@@ -12,8 +12,8 @@ from geopy.distance import geodesic
 from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.arrears import Band, aging_band, bands_from_policy, days_overdue
-from ..domain.stages import stage_rank
+from ..domain.arrears import Band, bands_from_policy, days_overdue, overdue_band, with_earliest_band
+from ..domain.stages import severity_rank
 from ..models import Building, Contact, ContactKind, Policy, Unit
 from ..units.fees import late_fees
 
@@ -92,20 +92,30 @@ def _band_exprs(policies: dict[int, Policy], today: date):
 _BAND_EXPRS: dict[tuple, tuple] = {}
 
 
+def community_bands(policy: Policy) -> list[Band]:
+    """A community's bands, covering every overdue day (the earliest stage below its
+    first band), so no overdue unit is listed without one."""
+    return with_earliest_band(bands_from_policy(policy.bands))
+
+
 def _build_band_exprs(policies: dict[int, Policy], today: date):
-    key_whens, rank_whens = [], []
+    """(band key, stage, severity) as CASE expressions over the oldest unpaid due date.
+    Severity is the stage alone: across communities with other day thresholds, units
+    rank by stage, then arrears."""
+    key_whens, stage_whens, rank_whens = [], [], []
     single = len(policies) == 1
     for community_id, policy in policies.items():
         # Most severe first: the first WHEN that matches wins.
-        for band in sorted(bands_from_policy(policy.bands), key=lambda b: -b.min_days):
+        for band in sorted(community_bands(policy), key=lambda b: -b.min_days):
             cutoff = date.fromordinal(today.toordinal() - band.min_days)
             cond = Unit.oldest_unpaid_due <= cutoff
             if not single:
                 cond = and_(Building.community_id == community_id, cond)
             key_whens.append((cond, literal(band.key)))
-            rank = stage_rank(band.stage) * 100_000 + band.min_days
-            rank_whens.append((cond, literal(rank)))
-    return case(*key_whens, else_=literal("")), case(*rank_whens, else_=literal(0))
+            stage_whens.append((cond, literal(band.stage)))
+            rank_whens.append((cond, literal(severity_rank(band.stage))))
+    return (case(*key_whens, else_=literal("")), case(*stage_whens, else_=literal("")),
+            case(*rank_whens, else_=literal(0)))
 
 
 @dataclass(frozen=True)
@@ -179,11 +189,11 @@ def band_counts(session: Session, filters: RouteFilters, today: date,
     how many overdue units are on dunning hold, in one query."""
     if not policies:
         return [], 0
-    key_expr, _ = _band_exprs(policies, today)
+    _, stage_expr, _ = _band_exprs(policies, today)
     shape, params = _shape_and_params(replace(filters, band=None), today)
-    q = _cached(("counts", shape, id(key_expr)), lambda: (
+    q = _cached(("counts", shape, id(stage_expr)), lambda: (
         _base_query(shape, on_hold=None)
-        .with_only_columns(key_expr.label("band"), Unit.on_hold, func.count(),
+        .with_only_columns(stage_expr.label("band"), Unit.on_hold, func.count(),
                            func.sum(Unit.arrears_fen))
         .group_by("band", Unit.on_hold)))
     found: dict[str, tuple[int, int]] = {}
@@ -193,12 +203,11 @@ def band_counts(session: Session, filters: RouteFilters, today: date,
             held += n
         else:
             found[key] = (n, total)
-    bands: dict[str, Band] = {}
-    for policy in policies.values():
-        for band in bands_from_policy(policy.bands):
-            bands.setdefault(band.key, band)
-    ordered = sorted(bands.values(), key=lambda b: (-stage_rank(b.stage), -b.min_days))
-    return [BandCount(b, *found.get(b.key, (0, 0))) for b in ordered], held
+    # One chip per stage, whatever each community calls its bands.
+    stages = {band.stage for policy in policies.values() for band in community_bands(policy)}
+    ordered = sorted(stages, key=severity_rank, reverse=True)
+    return [BandCount(Band(stage, 0, stage), *found.get(stage, (0, 0))) for stage in ordered], \
+        held
 
 
 def building_distances(session: Session, building_ids: list[int] | None, lat: float,
@@ -225,14 +234,14 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
     policies = policies if policies is not None else policies_for(session, filters.building_ids)
     if not policies:
         return RoutePage([], page, False, policies)
-    key_expr, rank_expr = _band_exprs(policies, today)
+    key_expr, stage_expr, rank_expr = _band_exprs(policies, today)
     shape, params = _shape_and_params(filters, today)
     params.update(limit=page_size + 1, offset=(page - 1) * page_size)
 
     def page_query(order):
         q = _base_query(shape).add_columns(*ROW_COLUMNS)
-        if shape.band:
-            q = q.where(key_expr == bindparam("band", type_=String))
+        if shape.band:  # the chips filter by stage
+            q = q.where(stage_expr == bindparam("band", type_=String))
         return (q.order_by(*order).limit(bindparam("limit", type_=Integer))
                 .offset(bindparam("offset", type_=Integer)))
 
@@ -284,7 +293,7 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
         owners[unit_id] = (surname, phone)  # descending, so the first contact wins
     fees = late_fees(session, {u.id: (policies[u.community_id], u.late_fee_waived_fen)
                                for u in units}, today)
-    bands = {cid: bands_from_policy(p.bands) for cid, p in policies.items()}
+    bands = {cid: community_bands(p) for cid, p in policies.items()}
     rows = []
     for u in units:
         days = days_overdue(u.oldest_unpaid_due, today)
@@ -292,7 +301,7 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
         surname, phone = owners.get(u.id, ("", ""))
         row = RouteRow(unit_id=u.id, label=f"{u.name}-{u.number}", building_id=u.building_id,
                        floor=u.floor, arrears_fen=u.arrears_fen, days_overdue=days,
-                       band=aging_band(days, bands[u.community_id]),
+                       band=overdue_band(days, bands[u.community_id]),
                        late_fee_fen=fee, late_fee_waived_fen=u.late_fee_waived_fen,
                        owner_surname=surname, owner_phone=phone,
                        distance_m=distances.get(u.building_id),
