@@ -64,7 +64,7 @@ def nav_items() -> list[NavItem]:
 def url_with(**changes) -> str:
     """This page's URL with some query arguments changed (None or "" removes one);
     any change other than the page number starts again at page 1."""
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k not in ("page", "saved")}
     args.update(changes)
     args = {k: v for k, v in args.items() if v not in (None, "")}
     return url_for(request.endpoint, **(request.view_args or {}), **args)

@@ -171,7 +171,8 @@ def test_held_unit_is_listed_apart_in_the_route_list(client, login_as, estate):
     login_as(hk)
     file(client, unit.id)
     html = client.get("/route").get_data(as_text=True)
-    held, main = html.split('class="held card"')[1].split("</details>", 1)
+    held = html.split('class="held card"')[1].split("</details>", 1)[0]
+    main = html.split('id="route-rows"')[1].split("</ol>", 1)[0]
     assert f'data-unit-id="{unit.id}"' in held and "badge-hold" in held
     assert f'data-unit-id="{unit.id}"' not in main and f'data-unit-id="{other.id}"' in main
 

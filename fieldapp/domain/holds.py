@@ -16,10 +16,11 @@ class DunningHold(Exception):
         self.work_order = work_order
 
 
-def is_dunning(outcome: Outcome | None, notice_type: NoticeType) -> bool:
+def is_dunning(outcome: Outcome | None, notice_type: NoticeType,
+               promise: bool = False) -> bool:
     """Delivering any notice or asking for a new promise is dunning; checking on a
     repair, asking about satisfaction or taking a payment is not."""
-    return notice_type != NoticeType.NONE or outcome == Outcome.PROMISED
+    return notice_type != NoticeType.NONE or outcome == Outcome.PROMISED or promise
 
 
 def open_work_order(session: Session, unit_id: int) -> WorkOrder | None:

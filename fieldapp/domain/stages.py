@@ -57,3 +57,12 @@ def escalated(stage: str, steps: int) -> str:
 def next_stage(stage: str, promise_status: str | None, broken_steps: int) -> str:
     """What to do next: the band's stage, raised when the last promise was broken."""
     return escalated(stage, broken_steps) if promise_status == "broken" else stage
+
+
+# The notice each stage usually leaves at the door: the visit form suggests it.
+SUGGESTED_NOTICE = {"reminder": "reminder", "contact": "reminder", "visit": "payment_notice",
+                    "demand": "demand_letter", "legal": "lawyer_letter"}
+
+
+def suggested_notice(stage: str | None) -> str:
+    return SUGGESTED_NOTICE.get(stage or "", "reminder")

@@ -14,6 +14,10 @@ from .money import AmountTooLarge, format_yuan, parse_yuan
 
 # Someone was met and did not pay: the reason is what the supervisor needs.
 NEEDS_REASON = {Outcome.MET_OWNER, Outcome.MET_OCCUPANT, Outcome.REFUSED, Outcome.PROMISED}
+# Who was met and what they promised or paid are two questions: meeting someone can
+# carry a promise, a payment on the spot, or both. "promised" and "paid_on_site" stay
+# accepted as outcomes for visits queued by older pages.
+MET = {Outcome.MET_OWNER, Outcome.MET_OCCUPANT}
 TEXT_FIELDS = ("reason_detail", "notes", "payment_ref")
 # More than a household owes is a typing slip, not a payment taken at the door.
 MAX_FIELD_PAYMENT_FEN = 100_000_000
@@ -90,7 +94,17 @@ def check_visit(form: dict[str, str], *, photo_count: int, arrears_fen: int, tod
             errors[name] = _l("At most %(n)s characters.", n=limits.text_limit(name))
     data.notes = get("notes")
 
-    if outcome in NEEDS_REASON:
+    promising = outcome == Outcome.PROMISED or (outcome in MET and bool(get("promise_date")))
+    paying = outcome == Outcome.PAID_ON_SITE or (outcome in MET and get("paid") == "1")
+    if promising:
+        _check_promise(get, data, errors, arrears_fen, today, promise_horizon_days)
+    if paying:
+        data.paid_amount_fen = _amount(get("paid_amount"), "paid_amount", errors)
+        data.payment_ref = get("payment_ref")
+        if not data.payment_ref:
+            errors["payment_ref"] = _l("Please enter the receipt or transfer reference.")
+    paid_in_full = data.paid_amount_fen is not None and data.paid_amount_fen >= arrears_fen
+    if outcome in NEEDS_REASON and not paid_in_full:
         data.reason = _choice(Reason, get("reason"), "reason", errors, required=True)
         if data.reason == Reason.SERVICE:
             data.service_category = _choice(ServiceCategory, get("service_category"),
@@ -106,13 +120,6 @@ def check_visit(form: dict[str, str], *, photo_count: int, arrears_fen: int, tod
         if photo_count == 0:
             errors["photos"] = _l("A delivered notice needs at least one photo as evidence.")
 
-    if outcome == Outcome.PROMISED:
-        _check_promise(get, data, errors, arrears_fen, today, promise_horizon_days)
-    if outcome == Outcome.PAID_ON_SITE:
-        data.paid_amount_fen = _amount(get("paid_amount"), "paid_amount", errors)
-        data.payment_ref = get("payment_ref")
-        if not data.payment_ref:
-            errors["payment_ref"] = _l("Please enter the receipt or transfer reference.")
 
     data.lat = _float(get("lat"), -90, 90)
     data.lon = _float(get("lon"), -180, 180)

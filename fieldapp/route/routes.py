@@ -4,12 +4,12 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from ..access import SEES_UNITS, patch_building_ids, role_required
-from ..clock import today
+from ..clock import day_start, today
 from ..domain.summary import refresh_due_promises, refresh_stale
 from ..extensions import db
 from ..htmx import VARY, is_partial
 from ..limits import TEXT
-from ..models import Role, User
+from ..models import Role, Unit, User
 from ..params import id_param, page_param
 from . import bp
 from .cache import PageCache, page_etag, patch_version
@@ -51,7 +51,8 @@ def _filters(building_ids: list[int] | None) -> RouteFilters:
         building_ids=building_ids, band=request.args.get("band") or None,
         building_id=id_param(request.args.get("building")),
         q=request.args.get("q", "")[:TEXT["search"]],
-        sort=sort if sort in SORTS else "band", lat=_float_arg("lat"), lon=_float_arg("lon"))
+        sort=sort if sort in SORTS else "band", lat=_float_arg("lat"), lon=_float_arg("lon"),
+        day_start=day_start(), sink_visited=current_user.visited_sink)
     if filters.building_id is not None and building_ids is not None \
             and filters.building_id not in building_ids:
         abort(404)
@@ -82,6 +83,17 @@ def _etag(day, building_ids, policies) -> str | None:
         policies=policies)
 
 
+def _saved_unit(building_ids):
+    """The unit whose visit was just saved, to confirm it by name."""
+    unit_id = id_param(request.args.get("saved"))
+    if unit_id is None:
+        return None
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or (building_ids is not None and unit.building_id not in building_ids):
+        return None
+    return unit
+
+
 @bp.get("/route")
 def index():
     building_ids, housekeeper = _patch()
@@ -99,6 +111,7 @@ def index():
     rows_only = is_partial() and page > 1
     context = page_context(db.session, current_user, filters, page, day, policies, housekeeper,
                            request.args, rows_only)
+    context["saved"] = _saved_unit(building_ids)
     template = "route/_rows.html" if rows_only else \
         "route/_results.html" if is_partial() else "route/index.html"
     body = render_template(template, **context)

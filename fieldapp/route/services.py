@@ -6,7 +6,7 @@ day without new data). Each community may have its own bands."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from geopy.distance import geodesic
 from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, literal, or_, select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..domain.arrears import Band, bands_from_policy, days_overdue, overdue_band, with_earliest_band
 from ..domain.stages import severity_rank
 from ..models import Building, Contact, ContactKind, Policy, Unit
+from ..models.base import UTCDateTime
 from ..units.fees import late_fees
 
 SORTS = ("band", "walk", "distance", "promise")
@@ -29,6 +30,8 @@ class RouteFilters:
     sort: str = "band"
     lat: float | None = None
     lon: float | None = None
+    day_start: datetime | None = None  # the start of today in the company's time zone
+    sink_visited: bool = True  # units visited today go below those still to knock
 
 
 @dataclass
@@ -50,6 +53,8 @@ class RouteRow:
     next_promise_date: date | None = None
     promise_status: str | None = None  # of the promise shown: open, kept, broken
     plan_status: str | None = None
+    visited_today: bool = False
+    paused: bool = False  # promised, on a plan, or visited today: sorted after the rest
     badges: list[str] = field(default_factory=list)
 
 
@@ -223,10 +228,12 @@ def building_distances(session: Session, building_ids: list[int] | None, lat: fl
 
 def paused_last():
     """Units whose household promised (a date still ahead, or a plan on track) need no
-    knock today: they sort after the rest."""
+    knock today, nor those already visited today: they sort after the rest."""
     today = bindparam("today", type_=Date)
     return case((or_(and_(Unit.promise_status == "open", Unit.next_promise_date > today),
-                     Unit.plan_status == "on_track"), 1), else_=0)
+                     Unit.plan_status == "on_track",
+                     Unit.last_visit_at >= bindparam("visited_since", type_=UTCDateTime)), 1),
+                else_=0)
 
 
 def route_page(session: Session, filters: RouteFilters, today: date, page: int,
@@ -237,6 +244,9 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
     key_expr, stage_expr, rank_expr = _band_exprs(policies, today)
     shape, params = _shape_and_params(filters, today)
     params.update(limit=page_size + 1, offset=(page - 1) * page_size)
+    # With the setting off nothing was "visited since" the end of time.
+    params["visited_since"] = filters.day_start if filters.sink_visited and filters.day_start \
+        else datetime.max.replace(tzinfo=timezone.utc)
 
     def page_query(order):
         q = _base_query(shape).add_columns(*ROW_COLUMNS)
@@ -266,7 +276,7 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
     # Core rows straight from the connection: no ORM identity work for a read-only list.
     hits = session.connection().execute(q, params).all()
     has_more = len(hits) > page_size
-    rows = _load_rows(session, hits[:page_size], today, policies, distances)
+    rows = _load_rows(session, hits[:page_size], today, policies, distances, filters.day_start)
     return RoutePage(rows, page, has_more, policies)
 
 
@@ -279,7 +289,7 @@ ROW_COLUMNS = (Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
 
 
 def _load_rows(session: Session, units: list, today: date, policies: dict[int, Policy],
-               distances: dict[int, float]) -> list[RouteRow]:
+               distances: dict[int, float], day_start: datetime | None = None) -> list[RouteRow]:
     """Owner and late fee for one page of units: two indexed queries, not one per row."""
     if not units:
         return []
@@ -307,8 +317,12 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
                        distance_m=distances.get(u.building_id),
                        last_visit_at=u.last_visit_at, last_visit_outcome=u.last_visit_outcome,
                        next_promise_date=u.next_promise_date, promise_status=u.promise_status,
-                       plan_status=u.plan_status)
+                       plan_status=u.plan_status,
+                       visited_today=bool(day_start and u.last_visit_at and
+                                          u.last_visit_at >= day_start))
         row.badges = row_badges(u, today)
+        row.paused = (u.promise_status == "open" and u.next_promise_date > today) or \
+            u.plan_status == "on_track" or row.visited_today
         rows.append(row)
     return rows
 
@@ -343,4 +357,4 @@ def held_rows(session: Session, filters: RouteFilters, today: date,
         _base_query(shape, on_hold=True).add_columns(*ROW_COLUMNS)
         .order_by(Unit.building_id, Unit.floor, Unit.number).limit(limit)))
     return _load_rows(session, session.connection().execute(q, params).all(), today,
-                      policies, {})
+                      policies, {}, filters.day_start)

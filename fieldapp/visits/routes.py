@@ -6,7 +6,9 @@ from flask_login import current_user, login_required
 
 from ..access import SEES_UNITS, get_unit_or_404, role_required
 from ..clock import company_tz, today
+from ..domain.arrears import bands_from_policy, days_overdue, overdue_band, with_earliest_band
 from ..domain.holds import hold_message, is_dunning, open_work_order
+from ..domain.stages import suggested_notice
 from ..domain.visits import check_visit
 from ..extensions import db
 from ..htmx import wants_json
@@ -17,7 +19,7 @@ from ..photos.storage import storage
 from ..urls import safe_next
 from ..workorders.services import ComplaintInput, ComplaintUuidReused
 from . import bp
-from .choices import choices
+from .choices import choices, date_chips
 from .services import ClientUuidReused, record_visit
 
 
@@ -29,10 +31,17 @@ def require_unit_role():
 
 
 def _form_page(unit, values: dict, errors: dict, status: int = 200):
-    return render_template("visits/new.html", unit=unit, values=values, errors=errors,
-                           choices=choices(), policy=unit.building.community.policy,
-                           today=today(), next_url=safe_next(request.args.get("next"),
-                                                             "route.index")), status
+    policy = unit.building.community.policy
+    day = today()
+    band = overdue_band(days_overdue(unit.oldest_unpaid_due, day),
+                        with_earliest_band(bands_from_policy(policy.bands))) \
+        if unit.arrears_fen else None
+    return render_template(
+        "visits/new.html", unit=unit, values=values, errors=errors, choices=choices(),
+        policy=policy, today=day, band=band,
+        suggested_notice=suggested_notice(band.stage if band else None),
+        date_chips=date_chips(day, policy.promise_horizon_days),
+        next_url=safe_next(request.args.get("next"), "route.index")), status
 
 
 def _hold_refusal(unit, form, order, as_json: bool):
@@ -114,7 +123,7 @@ def create(unit_id: int):
         form["client_uuid"] = str(uuid.uuid4())  # a plain form post without JavaScript
     batch = read_uploads(current_limits())
     data, errors, complaint = _checked(unit, form, batch)
-    if not errors and is_dunning(data.outcome, data.notice_type):
+    if not errors and is_dunning(data.outcome, data.notice_type, data.promise_date is not None):
         if (held := open_work_order(db.session, unit.id)) is not None:
             return _hold_refusal(unit, form, held, wants_json())
     code = "invalid"
@@ -122,11 +131,17 @@ def create(unit_id: int):
         visit, created, code = _store(unit, data, batch.uploads, complaint, errors)
     if errors:
         return _refusal(unit, form, errors, code, bool(batch.uploads or batch.problems))
-    next_url = safe_next(request.args.get("next"), "route.index") + f"#unit-{unit.id}"
+    next_url = with_saved(safe_next(request.args.get("next"), "route.index"), unit.id)
     if wants_json():
         return jsonify(visit_id=visit.id, client_uuid=visit.client_uuid, next=next_url), \
             (201 if created else 200)
     return redirect(next_url, code=303)
+
+
+def with_saved(url: str, unit_id: int) -> str:
+    """Back to the list, which confirms the save and offers the next unit."""
+    base, _, fragment = url.partition("#")
+    return f"{base}{'&' if '?' in base else '?'}saved={unit_id}"
 
 
 def _refusal(unit, form: dict, errors: dict, code: str, photos_sent: bool):

@@ -15,17 +15,7 @@ from sqlalchemy.orm import Session
 from ..domain.summary import refresh_promises
 from ..domain.visits import VisitData
 from ..limits import DEFAULT, Limits
-from ..models import (
-    FieldPayment,
-    Outcome,
-    Policy,
-    Promise,
-    Unit,
-    User,
-    Visit,
-    VisitPhoto,
-    record_audit,
-)
+from ..models import FieldPayment, Policy, Promise, Unit, User, Visit, VisitPhoto, record_audit
 from ..photos.evidence import Upload, store_photos
 from ..photos.pipeline import sha256_of
 from ..photos.storage import Storage
@@ -83,11 +73,11 @@ def record_visit(session: Session, store: Storage, unit: Unit, user: User, data:
         visit.far_from_building = visit.distance_m > policy.gps_threshold_m
     for position, (photo, meta) in enumerate(photos):
         visit.photos.append(VisitPhoto(photo=photo, position=position, client_meta=meta))
-    if data.outcome == Outcome.PROMISED:
+    if data.promise_date is not None:
         visit.promise = Promise(unit_id=unit.id, due_date=data.promise_date,
                                 amount_fen=data.promise_amount_fen, made_on=today,
                                 created_by=user.id)
-    if data.outcome == Outcome.PAID_ON_SITE:
+    if data.paid_amount_fen is not None:
         visit.field_payment = FieldPayment(unit_id=unit.id, amount_fen=data.paid_amount_fen,
                                            reference=data.payment_ref)
     session.add(visit)

@@ -104,3 +104,8 @@ def check_accessibility(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+def choose(page, name: str, value: str) -> None:
+    """Tap the choice (an outcome button or a chip) that carries this value."""
+    page.locator("label", has=page.locator(f"input[name={name}][value={value}]")).click()

@@ -12,7 +12,7 @@ from fieldapp.extensions import db
 from fieldapp.models import User, Visit, VisitPhoto
 
 from ..photos import make_jpeg
-from .conftest import CHROMIUM, CHROMIUM_ARGS, check_accessibility, sign_in
+from .conftest import CHROMIUM, CHROMIUM_ARGS, check_accessibility, choose, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,9 +40,9 @@ def visits_by(live_app, username: str) -> list[Visit]:
 
 
 def log_visit(page, photo_color) -> None:
-    page.locator("label.outcome", has=page.locator("input[value=nobody_home]")).click()
-    page.select_option("#notice_type", "reminder")
-    page.locator("label.choice", has=page.locator("input[value=door]")).click()
+    choose(page, "outcome", "nobody_home")
+    choose(page, "notice_type", "reminder")
+    choose(page, "delivery", "door")
     page.set_input_files(".photo-take input", files=[{
         "name": "door.jpg", "mimeType": "image/jpeg",
         "buffer": make_jpeg(1200, 900, color=photo_color)}])
@@ -88,7 +88,7 @@ def test_visits_logged_offline_survive_a_reload_and_are_sent_once(page, live_app
     for i, url in enumerate(visit_urls):
         page.goto(url)
         log_visit(page, (40 * i, 90, 120))
-        expect(page.locator("#form-message")).to_have_class("saved-message")
+        expect(page.locator("#form-message")).to_have_class(re.compile("saved-message"))
     page.reload()
     expect(page.locator(".outbox-badge .outbox-count")).to_have_text("3")
     page.goto("/outbox")
@@ -118,7 +118,7 @@ def test_server_error_is_retried_and_stored_once(page, live_app):
     page.route(re.compile(r".*/units/\d+/visits(\?.*)?$"), fail_once)
     page.goto(page.locator(".route-row").nth(5).get_attribute("data-visit-url"))
     log_visit(page, (10, 10, 200))
-    expect(page.locator("#form-message")).to_have_class("saved-message")
+    expect(page.locator("#form-message")).to_have_class(re.compile("saved-message"))
     assert failures["left"] == 0
     page.goto("/outbox")
     page.click(".send-now")
@@ -152,7 +152,7 @@ def queue_one_offline(page, username: str) -> str:
     page.context.set_offline(True)
     page.goto(url)
     log_visit(page, (200, 200, 0))
-    expect(page.locator("#form-message")).to_have_class("saved-message")
+    expect(page.locator("#form-message")).to_have_class(re.compile("saved-message"))
     return url
 
 
@@ -236,8 +236,8 @@ def test_refused_visit_waits_for_the_user_and_is_fixed_from_the_outbox(page, liv
     url = page.locator(".route-row").nth(1).get_attribute("data-visit-url")
     page.context.set_offline(True)
     page.goto(url)
-    page.locator("label.outcome", has=page.locator("input[value=promised]")).click()
-    page.select_option("#reason", "forgot")
+    choose(page, "outcome", "met_owner")
+    choose(page, "reason", "forgot")
     page.fill("#promise_date", "2026-12-05")
     page.fill("#promise_amount", "99999999")  # more than the arrears
     page.fill("#notes", "说下周一转账")
@@ -245,18 +245,20 @@ def test_refused_visit_waits_for_the_user_and_is_fixed_from_the_outbox(page, liv
     page.set_input_files(".photo-take input", files=[
         {"name": "door.jpg", "mimeType": "image/jpeg", "buffer": log_photo}])
     page.click(".submit-visit")
-    expect(page.locator("#form-message")).to_have_class("saved-message")
+    expect(page.locator("#form-message")).to_have_class(re.compile("saved-message"))
     page.context.set_offline(False)
     page.goto("/outbox")
     item = page.locator(".outbox-item")
     expect(item).to_have_class(re.compile("state-needs_user"), timeout=15_000)
+    expect(item.locator(".outbox-errors")).to_contain_text("¥")  # "more than the arrears (¥…)"
     item.get_by_role("link").click()
+    expect(page.locator("#promise_amount")).to_be_focused()
     expect(page.locator("#promise_amount")).to_have_value("99999999")
     expect(page.locator("#notes")).to_have_value("说下周一转账")
     expect(page.locator(".thumbs img")).to_have_count(1)
     expect(page.locator("#err-promise_amount")).to_be_visible()
     page.fill("#promise_amount", "100")
     page.click(".submit-visit")
-    expect(page).to_have_url(re.compile(r"#unit-\d+$"))
+    expect(page).to_have_url(re.compile(r"saved=\d+$"))
     stored = visits_by(live_app, "housekeeper3")[before:]
     assert len(stored) == 1 and stored[0].notes == "说下周一转账" and stored[0].photo_count == 1
