@@ -49,6 +49,7 @@ CASES = [
     Case("auth.account", "GET", lambda w: "/account", SIGNED_IN),
     Case("auth.account", "POST", lambda w: "/account", SIGNED_IN),
     Case("auth.change_password", "POST", lambda w: "/account/password", SIGNED_IN),
+    Case("auth.route_setting", "POST", lambda w: "/account/route", SIGNED_IN),
     Case("auth.sign_out_all_devices", "POST", lambda w: "/account/sessions/revoke", SIGNED_IN,
          ends_session=True),
     Case("auth.revoke_user_sessions", "POST",

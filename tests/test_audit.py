@@ -55,6 +55,7 @@ def test_every_state_changing_route_leaves_an_audit_event(app):
     steps = [
         ("hk", "auth.login", None, None, "user.sign_in"),
         ("hk", "auth.account", "/account", {"locale": "en"}, "user.language"),
+        ("hk", "auth.route_setting", "/account/route", {}, "user.route_setting"),
         ("hk_other", "promises.create", f"/units/{world.other_unit.id}/plans",
          {"date-1": "2026-12-20", "amount-1": "600", "date-2": "2027-01-20",
           "amount-2": "600"}, "plan.create"),

@@ -39,6 +39,7 @@ FIELDS = {
     "auth.login": ["username", "password"],
     "auth.language": ["locale"],
     "auth.account": ["locale"],
+    "auth.route_setting": ["visited_sink"],
     "auth.change_password": ["current_password", "new_password", "confirm_password"],
     "auth.sign_out_all_devices": [],
     "auth.revoke_user_sessions": [],

@@ -323,3 +323,20 @@ def test_two_communities_rank_by_stage_then_arrears_whatever_their_thresholds(
     chip = re.search(r'data-band="reminder"\s+href="[^"]*"[^>]*>(.*?)</a>', page, re.S).group(1)
     assert re.search(r'class="chip-count">(\d+) 户<', chip).group(1) == "1"
     assert [r[0] for r in rows(client.get("/route?band=legal"))] == [c, a, b]
+
+
+def test_units_visited_today_go_below_unless_the_user_turns_it_off(client, login_as, patch):
+    hk, b1, *_ = patch
+    visited = overdue(make_unit(b1), 300, 90_000).unit_id
+    other = overdue(make_unit(b1), 40, 1_000).unit_id
+    login_as(hk)
+    r = client.post(f"/units/{visited}/visits", data={
+        "client_uuid": "0b6b7c8e-1111-4a4a-9b9b-123456789abc", "outcome": "nobody_home"})
+    assert r.status_code == 303
+    assert [x[0] for x in rows(client.get("/route"))] == [other, visited]
+    assert "今天已走访" in client.get("/route").get_data(as_text=True)
+    client.get("/route")  # a cached page, then the setting changes
+    client.get("/account")  # the flash of the change is shown elsewhere
+    client.post("/account/route", data={})
+    client.get("/account")
+    assert [x[0] for x in rows(client.get("/route"))] == [visited, other]

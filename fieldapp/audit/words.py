@@ -30,6 +30,7 @@ ACTIONS = {
     "user.revoke_sessions": _l("Signed out by an administrator"),
     "user.password_change": _l("Password changed"),
     "user.language": _l("Language changed"),
+    "user.route_setting": _l("Route list setting changed"),
 }
 
 # The filter's groups: an action belongs to the group its prefix names.

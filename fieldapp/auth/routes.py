@@ -19,6 +19,7 @@ from .services import (
     authenticate,
     end_login_session,
     set_language,
+    set_visited_sink,
     set_password,
     sign_out_everywhere,
     signed_in_users,
@@ -118,6 +119,15 @@ def account():
         flash(_("Language changed."), "success")
         return redirect(url_for("auth.account"), code=303)
     return account_page(language=form)
+
+
+@bp.post("/account/route")
+@login_required
+def route_setting():
+    set_visited_sink(current_user, request.form.get("visited_sink") == "1")
+    db.session.commit()
+    flash(_("Route list setting saved."), "success")
+    return redirect(url_for("auth.account"), code=303)
 
 
 @bp.post("/account/password")

@@ -179,3 +179,10 @@ def current_password_wait(user: User, password: str, *, now: datetime | None = N
         return None
     throttle.count_failure(db.session, counter, now)
     return throttle.wait_seconds(db.session, [counter], now)
+
+
+def set_visited_sink(user: User, sink: bool) -> None:
+    """Whether units visited today move below those still to knock on the route list."""
+    if user.visited_sink != sink:
+        record_audit(user, "user.route_setting", "user", user.id, visited_sink=sink)
+        user.visited_sink = sink

@@ -67,9 +67,9 @@ def build_id() -> str:
 
 def page_etag(*, user_id: int, session_token: str, locale: str, path: str, partial: bool,
               today: date, building_ids: list[int] | None, version: tuple,
-              policies: dict[int, Policy]) -> str:
-    rules = [(cid, p.bands, p.late_fee_grace_days, p.late_fee_daily_ppm)
-             for cid, p in sorted(policies.items())]
+              policies: dict[int, Policy], settings: tuple = ()) -> str:
+    rules = [(cid, p.bands, p.late_fee_grace_days, p.late_fee_daily_ppm, p.late_fee_cap_ppm,
+              p.plan_pauses_late_fee) for cid, p in sorted(policies.items())]
     key = repr((build_id(), user_id, session_token, locale, path, partial, today,
-                building_ids, version, rules))
+                building_ids, version, rules, settings))
     return hashlib.sha256(key.encode()).hexdigest()[:32]

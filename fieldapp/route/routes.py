@@ -80,7 +80,7 @@ def _etag(day, building_ids, policies) -> str | None:
         user_id=current_user.id, session_token=session.get("csrf_token", ""),
         locale=str(get_locale()), path=request.full_path, partial=is_partial(), today=day,
         building_ids=building_ids, version=patch_version(db.session, building_ids),
-        policies=policies)
+        policies=policies, settings=(current_user.visited_sink,))
 
 
 def _saved_unit(building_ids):
