@@ -57,6 +57,7 @@ def create_plan(session: Session, unit: Unit, user: User, installments: list[Ins
     session.flush()
     record_audit(user, "plan.create", "installment_plan", plan.id, unit_id=unit.id,
                  installments=len(installments), total_fen=plan.total_fen)
+    unit.updated_at = utcnow()  # the late fee's pause changed: its row is new
     refresh_promises(session, unit.id, today)
     session.commit()
     return plan
@@ -80,6 +81,7 @@ def cancel_plan(session: Session, plan: InstallmentPlan, user: User, why: str,
     if plan.status in (PlanStatus.CANCELLED, PlanStatus.COMPLETED):
         raise Refused(_l("This plan has already ended."), 409)
     _cancel(session, plan, user, why, today)
+    plan.unit.updated_at = utcnow()
     session.flush()
     refresh_promises(session, plan.unit_id, today)
     session.commit()

@@ -16,7 +16,7 @@ from ..domain.arrears import Band, bands_from_policy, days_overdue, overdue_band
 from ..domain.stages import severity_rank
 from ..models import Building, Contact, ContactKind, Policy, Unit
 from ..models.base import UTCDateTime
-from ..units.fees import late_fees
+from ..units.fees import FeeCache, cached_late_fees
 
 SORTS = ("band", "walk", "distance", "promise")
 
@@ -285,7 +285,9 @@ ROW_COLUMNS = (Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
                Unit.oldest_unpaid_due, Unit.late_fee_waived_fen, Unit.last_visit_at,
                Unit.last_visit_outcome, Unit.next_promise_date, Unit.promise_status,
                Unit.plan_status, Unit.broken_promises_in_row, Unit.on_hold, Unit.rectified_at,
-               Building.name, Building.community_id)
+               Unit.updated_at, Building.name, Building.community_id)
+# Each row's late fee, remembered under the unit's version (units/fees.py).
+FEES = FeeCache()
 
 
 def _load_rows(session: Session, units: list, today: date, policies: dict[int, Policy],
@@ -301,8 +303,9 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
                    Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE]))
             .order_by(Contact.id.desc())):
         owners[unit_id] = (surname, phone)  # descending, so the first contact wins
-    fees = late_fees(session, {u.id: (policies[u.community_id], u.late_fee_waived_fen)
-                               for u in units}, today)
+    fees = cached_late_fees(
+        session, {u.id: (policies[u.community_id], u.late_fee_waived_fen, u.updated_at)
+                  for u in units}, today, FEES)
     bands = {cid: community_bands(p) for cid, p in policies.items()}
     rows = []
     for u in units:

@@ -1,8 +1,13 @@
 """Late fees as accrued, for a page of units at once: three indexed queries (bills,
-payments, plans) whatever the number of units, then the domain rule per unit."""
+payments, plans) whatever the number of units, then the domain rule per unit.
+
+A unit's fee depends only on its bills, payments, plans and waivers (each change moves
+`Unit.updated_at`), the day and its policy; so a route page remembers each row's fee
+under that identity, and a write to one unit recomputes only that unit's fee."""
 from __future__ import annotations
 
-from datetime import date
+from collections import OrderedDict
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,6 +15,45 @@ from sqlalchemy.orm import Session
 from ..domain.allocation import BillDue
 from ..domain.latefee import DatedPayment, UnitLateFee, unit_late_fee
 from ..models import Bill, InstallmentPlan, Payment, Policy
+
+
+class FeeCache:
+    """A per-process LRU of fees by (unit, version, day, rule): app servers stay
+    stateless, each keeps its own."""
+
+    def __init__(self, size: int = 50_000):
+        self.size, self._fees = size, OrderedDict()
+
+    def get(self, key):
+        found = self._fees.get(key)
+        if found is not None:
+            self._fees.move_to_end(key)
+        return found
+
+    def put(self, key, fee: UnitLateFee) -> None:
+        self._fees[key] = fee
+        self._fees.move_to_end(key)
+        while len(self._fees) > self.size:
+            self._fees.popitem(last=False)
+
+
+def _rule(policy: Policy) -> tuple:
+    return (policy.late_fee_grace_days, policy.late_fee_daily_ppm, policy.late_fee_cap_ppm,
+            policy.plan_pauses_late_fee)
+
+
+def cached_late_fees(session: Session, units: dict[int, tuple[Policy, int, datetime]],
+                     today: date, cache: FeeCache) -> dict[int, UnitLateFee]:
+    """late_fees for units given with their `updated_at`, computing only those whose
+    fee under that version is not remembered."""
+    keys = {i: (i, version, today, waived, _rule(policy))
+            for i, (policy, waived, version) in units.items()}
+    found = {i: cache.get(k) for i, k in keys.items()}
+    missing = {i: units[i][:2] for i, fee in found.items() if fee is None}
+    for i, fee in late_fees(session, missing, today).items():
+        cache.put(keys[i], fee)
+        found[i] = fee
+    return found
 
 
 def late_fees(session: Session, units: dict[int, tuple[Policy, int]],
