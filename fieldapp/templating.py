@@ -102,13 +102,30 @@ def _translations():
     return found
 
 
+def page_csrf_token() -> str:
+    """The session's token, or its placeholder in a body shared between sessions."""
+    from flask import g
+    from flask_wtf.csrf import generate_csrf
+
+    from .route.cache import SESSION_TOKEN
+    return SESSION_TOKEN if g.get("shared_render") else generate_csrf()
+
+
+def page_user_id() -> str:
+    from flask import g
+
+    from .route.cache import USER_ID
+    return USER_ID if g.get("shared_render") else str(current_user.id)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n), newstyle=True)
     app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
                                  get_locale=get_locale, timedelta=timedelta,
-                                 rendered_at=rendered_at,
+                                 rendered_at=rendered_at, page_csrf_token=page_csrf_token,
+                                 page_user_id=page_user_id,
                                  stage_label=stage_label, next_step=next_step,
                                  next_stage=next_stage)
     from .domain.workorders import event_label, status_label

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -110,13 +110,16 @@ def _last_on_track(states, status: str, today: date) -> date | None:
 
 
 def refresh_due_promises(session: Session, today: date,
-                         building_ids: list[int] | None = None) -> int:
+                         building_ids: list[int] | None = None,
+                         limit: int | None = None) -> int:
     """Open promises whose last day has passed become kept or broken: the nightly job
     and the route list's daily catch-up call this; returns how many units changed."""
     q = (select(Promise.unit_id).join(Unit, Unit.id == Promise.unit_id)
          .where(Promise.status == PromiseStatus.OPEN, Promise.due_date < today).distinct())
     if building_ids is not None:
         q = q.where(Unit.building_id.in_(building_ids))
+    if limit is not None:
+        q = q.order_by(Promise.unit_id).limit(limit)
     ids = list(session.scalars(q))
     for unit_id in ids:
         refresh_promises(session, unit_id, today)
@@ -137,18 +140,28 @@ def stale_filter(today: date):
     return Unit.arrears_valid_until < today
 
 
-def refresh_stale(session: Session, today: date, building_ids: list[int] | None = None) -> int:
-    """Recompute summaries that the calendar has outdated; returns how many."""
-    q = select(Unit.id).where(stale_filter(today))
+def refresh_stale(session: Session, today: date, building_ids: list[int] | None = None,
+                  limit: int | None = None) -> int:
+    """Recompute the summaries the calendar has outdated, in one set-based UPDATE
+    (the same rule as `arrears_of`: only which bills are past due changes with the day;
+    what is paid does not); at most `limit` units. Returns how many."""
+    stale = select(Unit.id).where(stale_filter(today))
     if building_ids is not None:
-        q = q.where(Unit.building_id.in_(building_ids))
-    ids = list(session.scalars(q))
-    for unit_id in ids:
-        bills = list(session.execute(
-            select(Bill.amount_fen, Bill.paid_fen, Bill.due_date).where(Bill.unit_id == unit_id)
-        ).all())
-        write_summary(session, unit_id, bills, today)
-    return len(ids)
+        stale = stale.where(Unit.building_id.in_(building_ids))
+    if limit is not None:
+        stale = stale.order_by(Unit.id).limit(limit)
+    open_bill = and_(Bill.unit_id == Unit.id, Bill.paid_fen < Bill.amount_fen)
+    arrears = select(func.coalesce(func.sum(Bill.amount_fen - Bill.paid_fen), 0)) \
+        .where(open_bill, Bill.due_date < today).scalar_subquery()
+    oldest = select(func.min(Bill.due_date)).where(open_bill).scalar_subquery()
+    next_due = select(func.min(Bill.due_date)).where(open_bill, Bill.due_date >= today) \
+        .scalar_subquery()
+    result = session.execute(
+        update(Unit).where(Unit.id.in_(stale.scalar_subquery() if limit is None else
+                                       select(stale.subquery().c.id)))
+        .values(arrears_fen=arrears, oldest_unpaid_due=oldest, arrears_valid_until=next_due)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 __all__ = ["refresh_due_promises", "refresh_promises", "refresh_stale", "refresh_unit",

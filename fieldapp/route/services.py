@@ -236,11 +236,32 @@ def paused_last():
                 else_=0)
 
 
+@dataclass
+class PageHits:
+    """One page's units in order, as the sorting query returns them: what the page
+    shows is decided by these rows (their `updated_at` says when any of them changed)."""
+    hits: list
+    has_more: bool
+    distances: dict[int, float]
+
+    def identity(self) -> tuple:
+        return tuple((h.id, h.updated_at) for h in self.hits), self.has_more
+
+
 def route_page(session: Session, filters: RouteFilters, today: date, page: int,
-               page_size: int, policies: dict[int, Policy] | None = None) -> RoutePage:
+               page_size: int, policies: dict[int, Policy] | None = None,
+               hits: PageHits | None = None) -> RoutePage:
     policies = policies if policies is not None else policies_for(session, filters.building_ids)
+    hits = hits or page_hits(session, filters, today, page, page_size, policies)
+    rows = _load_rows(session, hits.hits, today, policies, hits.distances, filters.day_start)
+    return RoutePage(rows, page, hits.has_more, policies)
+
+
+def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
+              page_size: int, policies: dict[int, Policy]) -> PageHits:
+    """The sorting and paging query: one indexed query, rows read straight from Core."""
     if not policies:
-        return RoutePage([], page, False, policies)
+        return PageHits([], False, {})
     key_expr, stage_expr, rank_expr = _band_exprs(policies, today)
     shape, params = _shape_and_params(filters, today)
     params.update(limit=page_size + 1, offset=(page - 1) * page_size)
@@ -275,9 +296,7 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
         q = _cached(("page", shape, sort, id(key_expr)), lambda: page_query(orders[sort]()))
     # Core rows straight from the connection: no ORM identity work for a read-only list.
     hits = session.connection().execute(q, params).all()
-    has_more = len(hits) > page_size
-    rows = _load_rows(session, hits[:page_size], today, policies, distances, filters.day_start)
-    return RoutePage(rows, page, has_more, policies)
+    return PageHits(hits[:page_size], len(hits) > page_size, distances)
 
 
 # What a row shows, read in the same query that sorts and pages the units.
@@ -350,14 +369,19 @@ def row_badges(u, today: date) -> list[str]:
     return badges
 
 
-def held_rows(session: Session, filters: RouteFilters, today: date,
-              policies: dict[int, Policy], limit: int = 100) -> list[RouteRow]:
+def held_hits(session: Session, filters: RouteFilters, today: date,
+              policies: dict[int, Policy], limit: int = 100) -> PageHits:
     """Units waiting for a repair ("repair pending"): shown apart, not to be dunned."""
     if not policies:
-        return []
+        return PageHits([], False, {})
     shape, params = _shape_and_params(replace(filters, band=None), today)
     q = _cached(("held", shape), lambda: (
         _base_query(shape, on_hold=True).add_columns(*ROW_COLUMNS)
         .order_by(Unit.building_id, Unit.floor, Unit.number).limit(limit)))
-    return _load_rows(session, session.connection().execute(q, params).all(), today,
-                      policies, {}, filters.day_start)
+    return PageHits(session.connection().execute(q, params).all(), False, {})
+
+
+def held_rows(session: Session, filters: RouteFilters, today: date,
+              policies: dict[int, Policy], hits: PageHits | None = None) -> list[RouteRow]:
+    hits = hits or held_hits(session, filters, today, policies)
+    return _load_rows(session, hits.hits, today, policies, {}, filters.day_start)

@@ -7,12 +7,13 @@ under that identity, and a write to one unit recomputes only that unit's fee."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.allocation import BillDue
+from ..domain.allocation import BillDue, allocate
 from ..domain.latefee import DatedPayment, UnitLateFee, unit_late_fee
 from ..models import Bill, InstallmentPlan, Payment, Policy
 
@@ -56,9 +57,35 @@ def cached_late_fees(session: Session, units: dict[int, tuple[Policy, int, datet
     return found
 
 
+@dataclass(frozen=True)
+class UnitMoney:
+    """What a unit's late fee and credit are computed from."""
+    bills: list[BillDue]
+    payments: list[DatedPayment]
+    paused: list[tuple[date, date]]
+
+    def credit_fen(self) -> int:
+        """Money paid beyond every bill (an overpayment, kept as credit)."""
+        return allocate(self.bills, [p.undated() for p in self.payments]).credit_fen
+
+
 def late_fees(session: Session, units: dict[int, tuple[Policy, int]],
               today: date) -> dict[int, UnitLateFee]:
     """unit id -> its late fee; `units` maps each id to (its policy, fen waived)."""
+    money = unit_money(session, units, today)
+    return {i: late_fee_of(money[i], *units[i], today) for i in units}
+
+
+def late_fee_of(money: UnitMoney, policy: Policy, waived: int, today: date) -> UnitLateFee:
+    return unit_late_fee(money.bills, money.payments, today,
+                         grace_days=policy.late_fee_grace_days,
+                         daily_ppm=policy.late_fee_daily_ppm, cap_ppm=policy.late_fee_cap_ppm,
+                         paused=money.paused, waivers_fen=[waived] if waived else [])
+
+
+def unit_money(session: Session, units: dict[int, tuple[Policy, int]],
+               today: date) -> dict[int, UnitMoney]:
+    """Bills, payments and plan pauses of these units: three queries in all."""
     if not units:
         return {}
     ids = list(units)
@@ -80,11 +107,4 @@ def late_fees(session: Session, units: dict[int, tuple[Policy, int]],
                 InstallmentPlan.unit_id.in_(pausing))):
             if (span := plan.paused_range(today)) is not None:
                 paused[plan.unit_id].append(span)
-    out = {}
-    for unit_id in ids:
-        policy, waived = units[unit_id]
-        out[unit_id] = unit_late_fee(
-            bills[unit_id], payments[unit_id], today, grace_days=policy.late_fee_grace_days,
-            daily_ppm=policy.late_fee_daily_ppm, cap_ppm=policy.late_fee_cap_ppm,
-            paused=paused[unit_id], waivers_fen=[waived] if waived else [])
-    return out
+    return {i: UnitMoney(bills[i], payments[i], paused[i]) for i in ids}

@@ -7,7 +7,6 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.allocation import BillDue, PaymentIn, allocate
 from ..domain.arrears import (
     Arrears,
     Band,
@@ -22,7 +21,6 @@ from ..domain.latefee import UnitLateFee
 from ..models import (
     Bill,
     InstallmentPlan,
-    Payment,
     PlanStatus,
     Policy,
     Promise,
@@ -33,7 +31,7 @@ from ..models import (
     WorkOrder,
     WorkOrderEvent,
 )
-from .fees import late_fees
+from .fees import late_fee_of, unit_money
 
 
 @dataclass(frozen=True)
@@ -72,8 +70,9 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
                       days_overdue(b.due_date, today)) for b in bills]
     arrears = arrears_of(bills, today)
     days = days_overdue(arrears.oldest_unpaid_due, today) if arrears.arrears_fen else 0
-    fee = late_fees(session, {unit.id: (policy, unit.late_fee_waived_fen)}, today)[unit.id]
-    credit = unit_credit(session, unit.id)
+    money = unit_money(session, {unit.id: (policy, unit.late_fee_waived_fen)}, today)[unit.id]
+    fee = late_fee_of(money, policy, unit.late_fee_waived_fen, today)
+    credit = money.credit_fen()
     visits = timeline(session, unit.id)
     orders = list(session.scalars(
         select(WorkOrder).where(WorkOrder.unit_id == unit.id)
@@ -95,16 +94,6 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     return UnitCard(unit, policy, lines, arrears, days,
                     overdue_band(days, with_earliest_band(bands_from_policy(policy.bands))),
                     fee, credit, visits, orders, entries, plan, promises, waivers)
-
-
-def unit_credit(session: Session, unit_id: int) -> int:
-    """Money paid beyond every bill of the unit (an overpayment, kept as credit)."""
-    bills = [BillDue(b.id, b.amount_fen, b.due_date) for b in session.execute(
-        select(Bill.id, Bill.amount_fen, Bill.due_date).where(Bill.unit_id == unit_id))]
-    payments = [PaymentIn(p.id, p.amount_fen, p.bill_id, p.reverses_id) for p in session.execute(
-        select(Payment.id, Payment.amount_fen, Payment.bill_id, Payment.reverses_id)
-        .where(Payment.unit_id == unit_id))]
-    return allocate(bills, payments).credit_fen
 
 
 def _aware(moment: datetime) -> datetime:
