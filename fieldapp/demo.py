@@ -354,8 +354,9 @@ def _advance_sequences(session: Session, models) -> None:
         return
     for model in models:
         table = model.__table__.name  # our own model's name, not input
-        session.execute(text(f"SELECT setval(  # nosec B608pg_get_serial_sequence('\"{table}\"', 'id'), "
-                             f"COALESCE((SELECT max(id) FROM \"{table}\"), 0) + 1, false)"))
+        sql = (f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # nosec B608
+               f"COALESCE((SELECT max(id) FROM \"{table}\"), 0) + 1, false)")
+        session.execute(text(sql))
 
 
 def copy_rows(session: Session, table, rows: list[dict]) -> None:
