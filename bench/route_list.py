@@ -37,32 +37,53 @@ USERNAME = "bench-housekeeper"
 PASSWORD = "bench-password-1"
 
 
-def build(units: int):
-    """An app on a seeded database with a 1,200-overdue-unit patch (kept between runs)."""
+def build(units: int, url: str | None = None):
+    """An app on a seeded database with a 1,200-overdue-unit patch (kept between runs):
+    the SQLite file for `units`, or the PostgreSQL database at `url`."""
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"route-{units}.sqlite3"
     # The page cache is off: these figures are the work of building the page.
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", "SECRET_KEY": "bench",
-                      "FIXED_TODAY": TODAY, "WTF_CSRF_ENABLED": False, "ROUTE_CACHE": False})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url or f"sqlite:///{path}",
+                      "SECRET_KEY": "bench", "FIXED_TODAY": TODAY, "WTF_CSRF_ENABLED": False,
+                      "ROUTE_CACHE": False})
     with app.app_context():
-        if not path.exists() or _stale_schema(path) or not db.session.scalar(
-                select(func.count()).select_from(User).where(User.username == USERNAME)):
-            path.unlink(missing_ok=True)
+        if _needs_seeding(path, url, units):
+            if url:
+                db.drop_all()
+            else:
+                path.unlink(missing_ok=True)
             db.create_all()
             from fieldapp.demo import seed_demo
             started = time.perf_counter()
             seed_demo(db.session, units=units, seed=1, today=TODAY, echo=lambda *a: None)
             db.session.commit()
-            print(f"  seeded {units:,} units in {time.perf_counter() - started:.1f} s")
+            print(f"  seeded {units:,} units in {time.perf_counter() - started:.1f} s"
+                  f" ({db.engine.dialect.name})")
             _make_patch()
+            # The planners' statistics, as a production database keeps them.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE" if url else "ANALYZE")
     return app, path
 
 
-def _stale_schema(path: Path) -> bool:
-    """A database built before the latest migration is built again."""
-    with sqlite3.connect(path) as conn:
-        columns = {row[1] for row in conn.execute("PRAGMA table_info(unit)")}
-    return not {c.name for c in Unit.__table__.columns} <= columns
+def _needs_seeding(path: Path, url: str | None, units: int) -> bool:
+    """A database missing, built before the latest model change, of another size, or
+    without the bench's patch is built again."""
+    from sqlalchemy import inspect
+    if url is None and not path.exists():
+        return True
+    inspector = inspect(db.engine)
+    for table in db.metadata.sorted_tables:
+        if not inspector.has_table(table.name) or not {c.name for c in table.columns} <= {
+                c["name"] for c in inspector.get_columns(table.name)}:
+            return True
+        have = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name)}
+        for index in table.indexes:
+            if have.get(index.name) != [c.name for c in index.columns]:
+                return True
+    return db.session.scalar(select(func.count()).select_from(Unit)) != units or \
+        not db.session.scalar(select(func.count()).select_from(User)
+                              .where(User.username == USERNAME))
 
 
 def _make_patch() -> None:

@@ -114,8 +114,10 @@ def _build_band_exprs(policies: dict[int, Policy], today: date):
         for band in sorted(community_bands(policy), key=lambda b: -b.min_days):
             cutoff = date.fromordinal(today.toordinal() - band.min_days)
             cond = Unit.oldest_unpaid_due <= cutoff
-            if not single:
-                cond = and_(Building.community_id == community_id, cond)
+            if not single:  # an uncorrelated subquery: evaluated once, no join
+                cond = and_(Unit.building_id.in_(
+                    select(Building.id).where(Building.community_id == community_id)
+                    .scalar_subquery()), cond)
             key_whens.append((cond, literal(band.key)))
             stage_whens.append((cond, literal(band.stage)))
             rank_whens.append((cond, literal(severity_rank(band.stage))))
@@ -167,8 +169,8 @@ def _cached(key: tuple, build):
 
 def _base_query(shape: _Shape, on_hold: bool | None = False):
     """Overdue units of the patch; those on dunning hold are listed on their own."""
-    q = (select(Unit.id).join(Building, Building.id == Unit.building_id)
-         .where(Unit.arrears_fen > 0, Unit.oldest_unpaid_due < bindparam("today", type_=Date)))
+    q = select(Unit.id).where(Unit.arrears_fen > 0,
+                              Unit.oldest_unpaid_due < bindparam("today", type_=Date))
     if on_hold is not None:
         q = q.where(Unit.on_hold.is_(on_hold))
     if shape.patch:
@@ -182,7 +184,8 @@ def _base_query(shape: _Shape, on_hold: bool | None = False):
                                           or_(Contact.surname == text,
                                               Contact.name.startswith(text))).exists()]
         if shape.search == "dash":
-            conds.append(and_(Building.name == bindparam("qb", type_=String),
+            named = select(Building.id).where(Building.name == bindparam("qb", type_=String))
+            conds.append(and_(Unit.building_id.in_(named.scalar_subquery()),
                               Unit.number.startswith(bindparam("qn", type_=String))))
         q = q.where(or_(*conds))
     return q
@@ -270,7 +273,7 @@ def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
         else datetime.max.replace(tzinfo=timezone.utc)
 
     def page_query(order):
-        q = _base_query(shape).add_columns(*ROW_COLUMNS)
+        q = _base_query(shape).add_columns(*HIT_COLUMNS)
         if shape.band:  # the chips filter by stage
             q = q.where(stage_expr == bindparam("band", type_=String))
         return (q.order_by(*order).limit(bindparam("limit", type_=Integer))
@@ -299,19 +302,34 @@ def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
     return PageHits(hits[:page_size], len(hits) > page_size, distances)
 
 
-# What a row shows, read in the same query that sorts and pages the units.
-ROW_COLUMNS = (Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
+# What sorting and paging read: all in ix_unit_route, so PostgreSQL scans the index only,
+# and they say which units the page shows and whether any of them changed.
+HIT_COLUMNS = (Unit.updated_at,)
+# What a row shows, read by id for the page's units only.
+ROW_COLUMNS = (Unit.id, Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
                Unit.oldest_unpaid_due, Unit.late_fee_waived_fen, Unit.last_visit_at,
                Unit.last_visit_outcome, Unit.next_promise_date, Unit.promise_status,
                Unit.plan_status, Unit.broken_promises_in_row, Unit.on_hold, Unit.rectified_at,
                Unit.updated_at, Building.name, Building.community_id)
+_ROWS_BY_ID = select(*ROW_COLUMNS).join(Building, Building.id == Unit.building_id) \
+    .where(Unit.id.in_(bindparam("ids", expanding=True)))
+
+
+def rows_by_id(session: Session, ids: list[int]) -> list:
+    """The page's units with what their rows show, in the order given."""
+    if not ids:
+        return []
+    found = {r.id: r for r in session.connection().execute(_ROWS_BY_ID, {"ids": ids})}
+    return [found[i] for i in ids if i in found]
 # Each row's late fee, remembered under the unit's version (units/fees.py).
 FEES = FeeCache()
 
 
-def _load_rows(session: Session, units: list, today: date, policies: dict[int, Policy],
+def _load_rows(session: Session, hits: list, today: date, policies: dict[int, Policy],
                distances: dict[int, float], day_start: datetime | None = None) -> list[RouteRow]:
-    """Owner and late fee for one page of units: two indexed queries, not one per row."""
+    """Rows, owners and late fees for one page of units: a few indexed queries, not one
+    per row."""
+    units = rows_by_id(session, [h.id for h in hits])
     if not units:
         return []
     ids = [u.id for u in units]
@@ -376,7 +394,7 @@ def held_hits(session: Session, filters: RouteFilters, today: date,
         return PageHits([], False, {})
     shape, params = _shape_and_params(replace(filters, band=None), today)
     q = _cached(("held", shape), lambda: (
-        _base_query(shape, on_hold=True).add_columns(*ROW_COLUMNS)
+        _base_query(shape, on_hold=True).add_columns(*HIT_COLUMNS)
         .order_by(Unit.building_id, Unit.floor, Unit.number).limit(limit)))
     return PageHits(session.connection().execute(q, params).all(), False, {})
 
