@@ -48,9 +48,11 @@ def build(units: int, url: str | None = None):
                       "ROUTE_CACHE": False})
     with app.app_context():
         if _needs_seeding(path, url, units):
+            db.session.remove()
             if url:
                 db.drop_all()
             else:
+                db.engine.dispose()  # no connection may keep the old file open
                 path.unlink(missing_ok=True)
             db.create_all()
             from fieldapp.demo import seed_demo
