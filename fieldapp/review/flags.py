@@ -42,11 +42,9 @@ def flag_visit(session: Session, visit: Visit, unit: Unit, policy: Policy,
     doubts += sync_doubts(aware(visit.device_time) if visit.device_time else None, created)
     doubts += _travel(session, visit, unit, at)
     flags = [_add(session, visit.id, d) for d in doubts]
-    for doubt, other_id in _reused_photos(session, visit, unit):
-        flags.append(_add(session, visit.id, doubt))
-        _add(session, other_id, Doubt(doubt.kind, {**doubt.detail, "other_unit": unit.label},
-                                      photo_id=doubt.detail.get("other_photo_id"),
-                                      other_visit_id=visit.id))
+    for mine, theirs, other_id in _reused_photos(session, visit, unit):
+        flags.append(_add(session, visit.id, mine))
+        _add(session, other_id, theirs)
     return flags
 
 
@@ -65,31 +63,35 @@ def _capture(link: VisitPhoto, n: int, tz: tzinfo) -> tuple[int, int, datetime |
     return link.photo_id, n, reported, "phone"
 
 
-def _reused_photos(session: Session, visit: Visit, unit: Unit) -> list[tuple[Doubt, int]]:
+def _reused_photos(session: Session, visit: Visit,
+                   unit: Unit) -> list[tuple[Doubt, Doubt, int]]:
     """Each photo of this visit that is also on a visit to another unit: the same file
-    (same SHA-256, one Photo row) or a near-identical picture (perceptual hash)."""
+    (same SHA-256, one Photo row) or a near-identical picture (perceptual hash). Returns
+    the doubt for this visit, the matching one for the other visit, and its id."""
     found = []
     for n, link in enumerate(visit.photos, start=1):
         matches = [(link.photo_id, 0)]
         if link.photo.phash is not None:
             matches += similar_photos(session, link.photo.phash, exclude_id=link.photo_id)
         for photo_id, bits in matches:
+            kind = FlagKind.DUPLICATE_PHOTO if photo_id == link.photo_id \
+                else FlagKind.NEAR_DUPLICATE
             others = session.execute(
-                select(VisitPhoto.visit_id, VisitPhoto.photo_id, Unit.id, Building.name,
+                select(VisitPhoto.visit_id, VisitPhoto.position, Unit.id, Building.name,
                        Unit.number)
                 .join(Visit, Visit.id == VisitPhoto.visit_id).join(Unit, Unit.id == Visit.unit_id)
                 .join(Building, Building.id == Unit.building_id)
                 .where(VisitPhoto.photo_id == photo_id, Visit.unit_id != unit.id,
                        Visit.id != visit.id)
                 .order_by(VisitPhoto.visit_id.desc()).limit(MAX_OTHER_VISITS)).all()
-            for other_visit, other_photo, other_unit, building, number in others:
-                kind = FlagKind.DUPLICATE_PHOTO if bits == 0 and photo_id == link.photo_id \
-                    else FlagKind.NEAR_DUPLICATE
-                found.append((Doubt(kind, {"n": n, "bits": bits, "other_unit_id": other_unit,
-                                           "other_unit": f"{building}-{number}",
-                                           "other_photo_id": other_photo},
-                                    photo_id=link.photo_id, other_visit_id=other_visit),
-                              other_visit))
+            for other_visit, position, other_unit, building, number in others:
+                mine = Doubt(kind, {"n": n, "bits": bits, "other_unit_id": other_unit,
+                                    "other_unit": f"{building}-{number}"},
+                             photo_id=link.photo_id, other_visit_id=other_visit)
+                theirs = Doubt(kind, {"n": position + 1, "bits": bits, "other_unit_id": unit.id,
+                                      "other_unit": unit.label},
+                               photo_id=photo_id, other_visit_id=visit.id)
+                found.append((mine, theirs, other_visit))
     return found
 
 
