@@ -396,3 +396,19 @@ def test_the_diagram_draws_the_phone_where_it_was():
     assert near.x == 50 and near.y < 50 and not near.outside and near.limit_r > 0
     east = diagram(31.2304, 121.4737 + 0.01, None, 31.2304, 121.4737, 150)
     assert east.x > 90 and east.y == 50 and east.outside
+
+
+def test_a_photo_reused_at_one_door_twice_is_said_once_per_unit(estate):
+    """The same file on two visits to one other unit, and a third visit that reuses it
+    again: one flag per photo and unit on each visit, however many visits there are."""
+    hk, (unit, other, _) = estate
+    photo = jpeg_of(door_scene(21, fu=True, rack="left"))
+    first = log(unit, hk, photos=[photo])
+    log(other, hk, photos=[photo])
+    log(other, hk, photos=[photo])
+    [flag] = flags_of(first, "duplicate_photo")
+    assert flag.detail["other_unit"] == other.label
+    third = log(unit, hk, photos=[photo])
+    [again] = flags_of(third, "duplicate_photo")
+    assert again.detail["other_unit"] == other.label
+    assert flags_of(third, "near_duplicate") == []

@@ -44,8 +44,18 @@ def flag_visit(session: Session, visit: Visit, unit: Unit, policy: Policy,
     flags = [_add(session, visit.id, d) for d in doubts]
     for mine, theirs, other_id in _reused_photos(session, visit, unit):
         flags.append(_add(session, visit.id, mine))
-        _add(session, other_id, theirs)
+        if not _already_said(session, other_id, theirs):
+            _add(session, other_id, theirs)
     return flags
+
+
+def _already_said(session: Session, visit_id: int, doubt: Doubt) -> bool:
+    """The other visit already says its photo n is on a visit to this unit."""
+    return any(f.detail.get("n") == doubt.detail["n"] and
+               f.detail.get("other_unit_id") == doubt.detail["other_unit_id"]
+               for f in session.scalars(select(VisitFlag).where(
+                   VisitFlag.visit_id == visit_id,
+                   VisitFlag.kind.in_([FlagKind.DUPLICATE_PHOTO, FlagKind.NEAR_DUPLICATE]))))
 
 
 def _add(session: Session, visit_id: int, doubt: Doubt) -> VisitFlag:
@@ -67,8 +77,9 @@ def _reused_photos(session: Session, visit: Visit,
                    unit: Unit) -> list[tuple[Doubt, Doubt, int]]:
     """Each photo of this visit that is also on a visit to another unit: the same file
     (same SHA-256, one Photo row) or a near-identical picture (perceptual hash). Returns
-    the doubt for this visit, the matching one for the other visit, and its id."""
-    found = []
+    the doubt for this visit, the matching one for the other visit, and its id; one per
+    photo and other unit, the same file before a look-alike."""
+    found, said = [], set()
     for n, link in enumerate(visit.photos, start=1):
         matches = [(link.photo_id, 0)]
         if link.photo.phash is not None:
@@ -85,6 +96,9 @@ def _reused_photos(session: Session, visit: Visit,
                        Visit.id != visit.id)
                 .order_by(VisitPhoto.visit_id.desc()).limit(MAX_OTHER_VISITS)).all()
             for other_visit, position, other_unit, building, number in others:
+                if (n, other_unit) in said:
+                    continue
+                said.add((n, other_unit))
                 mine = Doubt(kind, {"n": n, "bits": bits, "other_unit_id": other_unit,
                                     "other_unit": f"{building}-{number}"},
                              photo_id=link.photo_id, other_visit_id=other_visit)

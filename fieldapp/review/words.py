@@ -58,7 +58,8 @@ def _words() -> dict:
         "sent_back_h": _("Sent back:"),
         "correction_h": _("Correction %(time)s:", time="{time}"),
         "open_flagged": _("Open to review"),
-        "approve": _("Approve"),
+        "approve": _("Approve visit"),
+        "taken_at": _("Taken %(time)s", time="{time}").split("{time}")[0],
         "send_back": _("Send back"),
         "comment_label": _("What should be corrected?"),
         "flag": {
