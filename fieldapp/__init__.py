@@ -56,14 +56,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         photos,
         promises,
         pwa,
+        review,
         route,
         today,
         units,
         visits,
         workorders,
     )
-    for module in (audit, auth, main, photos, promises, pwa, route, today, units, visits,
-                   workorders):
+    for module in (audit, auth, main, photos, promises, pwa, review, route, today, units,
+                   visits, workorders):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     from .photos.storage import init_app as init_storage

@@ -118,8 +118,17 @@ def seed_demo(session: Session, *, units: int = 1200, seed: int = 1, today: date
     _users(session, password, [b for b, _ in estate_buildings], [b for b, _ in park_buildings])
     session.flush()
     counts.update(_promises(session, rnd, today))
+    counts.update(_review_visits(session, rnd, today))
     return {"communities": 2 if park else 1,
             "buildings": len(estate_buildings) + len(park_buildings), **counts, "users": 6}
+
+
+def _review_visits(session: Session, rnd: random.Random, today: date) -> dict[str, int]:
+    """Visits with photos for the supervisor's review queue (fieldapp/demo_visits.py)."""
+    from .clock import company_tz
+    from .demo_visits import seed_review_visits
+    from .photos.storage import storage
+    return seed_review_visits(session, storage(), rnd, today, company_tz())
 
 
 def _promises(session: Session, rnd: random.Random, today: date) -> dict[str, int]:

@@ -24,6 +24,8 @@ TEXT: Mapping[str, int] = MappingProxyType({
     "note": 2000,  # work order note, owner's verdict
     "photo_meta": 2000,  # what the page reports about one photo, as JSON
     "search": 40,
+    "review_comment": 500,  # what a supervisor asks to correct
+    "correction_note": 2000,  # the housekeeper's correcting note
 })
 
 

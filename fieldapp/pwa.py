@@ -19,7 +19,7 @@ bp = Blueprint("pwa", __name__)
 SHELL = ["app.css", "vendor/htmx-4.0.1.min.js", "app.js", "visit.js", "outbox.js",
          "outbox-page.js", "viewer.js",
          "icons/icon.svg", "icons/route.svg", "icons/me.svg", "icons/wo.svg", "icons/audit.svg",
-         "icons/today.svg",
+         "icons/today.svg", "icons/review.svg",
          "icons/icon-192.png"]
 
 

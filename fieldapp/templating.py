@@ -43,12 +43,14 @@ NAV = {
                        NavItem("auth.account", _l("Me"), "me")],
     Role.SUPERVISOR: [NavItem("route.index", _l("Route"), "route"),
                       NavItem("today.index", _l("Today"), "today"),
+                      NavItem("review.index", _l("Review"), "review"),
                       NavItem("workorders.index", _l("Work orders"), "wo"),
                       NavItem("audit.index", _l("Audit"), "audit"),
                       NavItem("auth.account", _l("Me"), "me")],
     Role.ENGINEER: [NavItem("workorders.index", _l("Work orders"), "wo"),
                     NavItem("auth.account", _l("Me"), "me")],
     Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
+                 NavItem("review.index", _l("Review"), "review"),
                  NavItem("workorders.index", _l("Work orders"), "wo"),
                  NavItem("audit.index", _l("Audit"), "audit"),
                  NavItem("auth.account", _l("Me"), "me")],
@@ -85,6 +87,10 @@ def local_date(moment) -> str:
 
 def local_time(moment) -> str:
     return _local(moment, "%Y-%m-%d %H:%M")
+
+
+def local_day(moment) -> str:
+    return _local(moment, "%Y-%m-%d")
 
 
 def rendered_at() -> str:
@@ -136,6 +142,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["daily_rate_percent"] = daily_rate_percent
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_day"] = local_day
     app.jinja_env.filters["yuan"] = format_yuan
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.trim_blocks = True

@@ -32,6 +32,20 @@
     update();
   });
 
+  // A photo input hidden inside its button says what was chosen (a correction's photos).
+  document.addEventListener('change', function (e) {
+    var input = e.target;
+    if (!input.matches || !input.matches('input[type=file][data-chosen]')) return;
+    var out = document.getElementById(input.dataset.chosen);
+    if (!out || !input.form) return;
+    var names = [];
+    input.form.querySelectorAll('input[type=file][data-chosen="' + input.dataset.chosen + '"]')
+      .forEach(function (each) {
+        for (var i = 0; i < each.files.length; i++) names.push(each.files[i].name);
+      });
+    out.textContent = names.join(', ');
+  });
+
   // "Nearest" needs the phone's position: ask once, then follow the link with it.
   document.addEventListener('click', function (e) {
     var link = e.target.closest && e.target.closest('a[data-needs-location]');

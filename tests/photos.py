@@ -69,3 +69,56 @@ def make_flat_png(width: int, height: int) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (10, 20, 30)).save(out, "PNG")
     return out.getvalue()
+
+
+def door_scene(seed: int, *, door_x: float = 0.5, door_w: float = 0.5, couplets: bool = False,
+               fu: bool = False, rack: str | None = None, door_color=(120, 70, 40),
+               size=(1200, 1600)) -> Image.Image:
+    """A flat's front door as a phone sees it: a textured corridor wall, the door at
+    `door_x` (its centre, as a share of the width) and `door_w` wide, with spring
+    couplets, a 福 diamond or a shoe rack (left or right) as households have them."""
+    import random
+
+    from PIL import ImageDraw
+    rnd = random.Random(seed)
+    w, h = size
+    img = Image.new("RGB", (w, h), (205, 200, 190))
+    d = ImageDraw.Draw(img)
+    for y in range(0, h, 8):  # light falling off down the corridor
+        shade = int(30 * (y / h - 0.5))
+        d.rectangle([0, y, w, y + 8], fill=(205 - shade, 200 - shade, 190 - shade))
+    for _ in range(2500):
+        x, y = rnd.randrange(w), rnd.randrange(h)
+        d.rectangle([x, y, x + 5, y + 5], fill=(190 + rnd.randint(-20, 20),) * 3)
+    d.rectangle([0, int(h * .86), w, h], fill=(95, 92, 90))
+    cx, dw = int(w * door_x), int(w * door_w)
+    x0, x1, y0, y1 = cx - dw // 2, cx + dw // 2, int(h * .14), int(h * .86)
+    d.rectangle([x0, y0, x1, y1], fill=door_color, outline=(40, 30, 20), width=12)
+    for i in range(3):
+        yy = y0 + 50 + i * (y1 - y0 - 100) // 3
+        d.rectangle([x0 + 40, yy, x1 - 40, yy + (y1 - y0 - 100) // 3 - 30],
+                    outline=tuple(v // 2 for v in door_color), width=8)
+    d.ellipse([x1 - 80, int(h * .5), x1 - 40, int(h * .5) + 40], fill=(200, 180, 60))
+    if couplets:
+        d.rectangle([x0 - 90, y0, x0 - 20, y1 - 100], fill=(200, 20, 20))
+        d.rectangle([x1 + 20, y0, x1 + 90, y1 - 100], fill=(200, 20, 20))
+        d.rectangle([x0 - 20, y0 - 90, x1 + 20, y0 - 20], fill=(200, 20, 20))
+    if fu:
+        fy = int(h * .35)
+        d.polygon([(cx, fy - 110), (cx + 110, fy), (cx, fy + 110), (cx - 110, fy)],
+                  fill=(210, 30, 30))
+    if rack == "left":
+        d.rectangle([20, int(h * .62), x0 - 40, int(h * .86)], fill=(70, 60, 55))
+    elif rack == "right":
+        d.rectangle([x1 + 40, int(h * .62), w - 20, int(h * .86)], fill=(70, 60, 55))
+    return img
+
+
+def jpeg_of(img: Image.Image, *, quality: int = 88, taken: str | None = None) -> bytes:
+    """A picture as a phone would save it, with an EXIF capture time if given."""
+    exif = Image.Exif()
+    if taken:
+        exif.get_ifd(0x8769)[0x9003] = taken
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=quality, exif=exif.tobytes())
+    return out.getvalue()

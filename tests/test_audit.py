@@ -51,7 +51,10 @@ def test_every_state_changing_route_leaves_an_audit_event(app):
         return db.session.scalar(select(Complaint).order_by(Complaint.id.desc())).work_order.id
 
     unit = world.unit.id
-    photo = {"photos": [(io.BytesIO(make_jpeg(color=(7, 7, 7))), "after.jpg")]}
+    def photo_of(color):
+        return {"photos": [(io.BytesIO(make_jpeg(color=color)), "photo.jpg")]}
+
+    photo = photo_of((7, 7, 7))
     steps = [
         ("hk", "auth.login", None, None, "user.sign_in"),
         ("hk", "auth.account", "/account", {"locale": "en"}, "user.language"),
@@ -67,6 +70,12 @@ def test_every_state_changing_route_leaves_an_audit_event(app):
          {"amount": "1", "reason": "独居老人"}, "waiver.request"),
         ("hk", "visits.create", f"/units/{unit}/visits",
          {"client_uuid": str(uuid.uuid4()), "outcome": "nobody_home"}, "visit.create"),
+        ("hk", "visits.correct", f"/visits/{world.visit.id}/corrections",
+         {"note": "补拍了门牌", **photo_of((5, 5, 5))}, "review.correct"),
+        ("supervisor", "review.decision", f"/review/visits/{world.visit.id}/decision",
+         {"decision": "send_back", "comment": "还是看不清"}, "review.send_back"),
+        ("supervisor", "review.approve_selected", "/review/approve",
+         {"visit": str(world.clean_visit.id)}, "review.approve"),
         ("hk", "workorders.create_complaint", f"/units/{unit}/complaints",
          {"client_uuid": str(uuid.uuid4()), "category": "lift", "description": "电梯坏了"},
          "complaint.create"),

@@ -27,6 +27,9 @@ FIELDS = {
                       "paid_amount", "payment_ref", "notes", "lat", "lon", "accuracy",
                       "geo_error", "device_time", "queued_by", "complaint",
                       "complaint_description", "photo_meta"],
+    "visits.correct": ["note", "client_uuid"],
+    "review.decision": ["decision", "comment", "flags_seen", "focus_next"],
+    "review.approve_selected": ["visit"],
     "workorders.create_complaint": ["client_uuid", "category", "description"],
     "workorders.satisfaction": ["satisfied", "note"],
     "workorders.transition": ["repair_notes", "reason"],
@@ -51,6 +54,10 @@ BASE = {
     "visits.create": lambda w: {"client_uuid": str(uuid.uuid4()), "outcome": "promised",
                                 "reason": "hardship", "promise_date": "2026-12-01",
                                 "promise_amount": "100", "lat": "31.23", "lon": "121.47"},
+    "visits.correct": lambda w: {"note": "补拍了门牌", "client_uuid": str(uuid.uuid4())},
+    "review.decision": lambda w: {"decision": "send_back", "comment": "门牌看不清",
+                                  "focus_next": str(w.clean_visit.id)},
+    "review.approve_selected": lambda w: {"visit": str(w.clean_visit.id)},
     "workorders.create_complaint": lambda w: {"client_uuid": str(uuid.uuid4()),
                                               "category": "leak", "description": "漏水"},
     "workorders.satisfaction": lambda w: {"satisfied": "no", "note": "还在漏"},
@@ -66,7 +73,8 @@ BASE = {
                                        "new_password": "a new long password",
                                        "confirm_password": "a new long password"},
 }
-TAKES_PHOTOS = {"visits.create", "workorders.create_complaint", "workorders.transition"}
+TAKES_PHOTOS = {"visits.create", "visits.correct", "workorders.create_complaint",
+                "workorders.transition"}
 # Tables a refused request may still write to: the sign-in throttle counts failures.
 MAY_CHANGE_WHEN_REFUSED = {"login_throttle"}
 

@@ -1,6 +1,8 @@
 """A small estate with one of everything, for tests that walk every route: two patches,
-a unit in each, a visit with a photo, a complaint whose work order is assigned (with an
-after-photo from an earlier repair, as a reopened order has), and a user of every role."""
+a unit in each, a visit with a photo (sent back by a supervisor), a clean visit in the
+other patch that was sent back and corrected with a photo, a complaint whose work order
+is assigned (with an after-photo from an earlier repair, as a reopened order has), and a
+user of every role."""
 from __future__ import annotations
 
 import uuid
@@ -12,7 +14,9 @@ from fieldapp.domain.visits import check_visit
 from fieldapp.extensions import db
 from fieldapp.limits import DEFAULT
 from fieldapp.models import (
+    Decision,
     InstallmentPlan,
+    ReviewDecision,
     Photo,
     Role,
     ServiceCategory,
@@ -26,6 +30,7 @@ from fieldapp.models import (
 from fieldapp.photos.evidence import Upload, store_photos
 from fieldapp.photos.storage import storage
 from fieldapp.promises.services import create_plan
+from fieldapp.review.services import correct_visit, decide
 from fieldapp.visits.services import record_visit
 from fieldapp.workorders.services import ComplaintInput, file_complaint
 
@@ -47,6 +52,8 @@ class World:
     users: dict[str, User | None]
     plan: InstallmentPlan  # on `other_unit`
     waiver: Waiver  # pending, on `unit`
+    clean_visit: Visit  # at `other_unit`, by `hk_other`, no flags, corrected, pending
+    correction_photo: Photo  # of the correction of `clean_visit`
 
 
 def make_world() -> World:
@@ -86,7 +93,31 @@ def make_world() -> World:
     waiver = Waiver(unit_id=unit.id, amount_fen=100, reason="老人独居",
                     requested_by=users["hk"].id)
     db.session.add(waiver)
+    # Sent back as a supervisor left it; the audit walk makes these events itself, and
+    # the unit's trail stays the visit, the complaint and its work order.
+    db.session.add(ReviewDecision(visit_id=visit.id, user_id=users["supervisor"].id,
+                                  decision=Decision.SEND_BACK, comment="门牌看不清"))
+    visit.review_status = "sent_back"
     db.session.commit()
+    clean, correction = _clean_corrected_visit(other_unit, users)
     return World(unit=unit, other_unit=other_unit, order=order, visit=visit,
                  visit_photo=visit.photos[0].photo, complaint_photo=complaint.photos[0].photo,
-                 after_photo=after, users=users, plan=plan, waiver=waiver)
+                 after_photo=after, users=users, plan=plan, waiver=waiver, clean_visit=clean,
+                 correction_photo=correction.photos[0].photo)
+
+
+def _clean_corrected_visit(unit: Unit, users):
+    """A visit at the building with no photo to doubt, sent back and corrected."""
+    building = unit.building
+    form = {"client_uuid": str(uuid.uuid4()), "outcome": "vacant",
+            "lat": str(building.lat), "lon": str(building.lon), "accuracy": "12"}
+    data = check_visit(form, photo_count=0, arrears_fen=unit.arrears_fen, today=TODAY,
+                       promise_horizon_days=30)
+    visit, _ = record_visit(db.session, storage(), unit, users["hk_other"], data, [],
+                            today=TODAY, tz=timezone.utc)
+    decide(db.session, visit, users["supervisor"], Decision.SEND_BACK, "请补拍门牌")
+    correction, _ = correct_visit(
+        db.session, storage(), visit, users["hk_other"], "补拍了门牌",
+        [Upload("plate.jpg", make_jpeg(color=(11, 12, 13), taken="2026:11:22 10:00:00"), {})],
+        str(uuid.uuid4()), tz=timezone.utc, limits=DEFAULT)
+    return visit, correction

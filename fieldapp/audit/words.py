@@ -24,6 +24,9 @@ ACTIONS = {
     "waiver.request": _l("Waiver requested"),
     "waiver.approved": _l("Waiver approved"),
     "waiver.declined": _l("Waiver declined"),
+    "review.approve": _l("Visit approved"),
+    "review.send_back": _l("Visit sent back"),
+    "review.correct": _l("Visit corrected"),
     "user.sign_in": _l("Signed in"),
     "user.sign_out": _l("Signed out"),
     "user.sign_out_everywhere": _l("Signed out on every device"),
@@ -34,7 +37,7 @@ ACTIONS = {
 }
 
 # The filter's groups: an action belongs to the group its prefix names.
-KINDS = [("visit", _l("Visits")), ("plan", _l("Installment plans")),
+KINDS = [("visit", _l("Visits")), ("review", _l("Reviews")), ("plan", _l("Installment plans")),
          ("waiver", _l("Waivers")), ("complaint", _l("Complaints")),
          ("work_order", _l("Repairs")), ("user", _l("Sign-ins and accounts"))]
 
@@ -49,6 +52,10 @@ def summary(event: AuditEvent) -> str:
     if event.action == "visit.create":
         return str(_l("%(outcome)s, %(n)s photos", outcome=label("outcome", d.get("outcome")),
                       n=d.get("photos", 0)))
+    if event.action.startswith("review.") and d.get("comment"):
+        return str(d["comment"])
+    if event.action == "review.correct":
+        return str(_l("%(n)s photos", n=d.get("photos", 0)))
     if event.action == "complaint.create":
         return label("service_category", d.get("category"))
     if event.action.startswith("work_order.") and d.get("status"):

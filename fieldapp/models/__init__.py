@@ -15,6 +15,15 @@ from .estate import (
 )
 from .people import Assignment, AuditEvent, LoginSession, LoginThrottle, Role, User, record_audit
 from .promises import InstallmentPlan, PlanStatus, Promise, PromiseStatus, Waiver, WaiverStatus
+from .review import (
+                     CorrectionPhoto,
+                     Decision,
+                     FlagKind,
+                     ReviewDecision,
+                     ReviewStatus,
+                     VisitCorrection,
+                     VisitFlag,
+)
 from .visits import (
                      Delivery,
                      FieldPayment,
@@ -36,7 +45,8 @@ from .workorders import (
 )
 
 __all__ = [
-    "Assignment", "AuditEvent", "Bill", "Building", "Community", "Complaint", "ComplaintPhoto",
+    "Assignment", "AuditEvent", "Bill", "CorrectionPhoto", "Decision", "FlagKind",
+    "ReviewDecision", "ReviewStatus", "VisitCorrection", "VisitFlag", "Building", "Community", "Complaint", "ComplaintPhoto",
     "Contact", "ContactKind", "DEFAULT_BANDS", "Delivery", "FieldPayment", "LoginSession",
     "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy",
     "Promise", "PromiseStatus", "InstallmentPlan", "PlanStatus", "Waiver", "WaiverStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",

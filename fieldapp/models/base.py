@@ -12,6 +12,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def aware_utc(moment: datetime) -> datetime:
+    """A moment as timezone-aware UTC; a naive one is UTC by the house convention."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
     # Store the value (a stable key), check it with a constraint on both databases.
     return Enum(cls, name=name, native_enum=False, create_constraint=True,

@@ -5,7 +5,17 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -15,6 +25,7 @@ if TYPE_CHECKING:
     from .estate import Unit
     from .people import User
     from .promises import InstallmentPlan, Promise
+    from .review import ReviewDecision, VisitCorrection, VisitFlag
 
 
 class Outcome(str, enum.Enum):
@@ -80,6 +91,14 @@ class Photo(db.Model):
     exif_lon: Mapped[float | None] = mapped_column(Float)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The 64-bit perceptual hash of the picture (signed, as databases store 64 bits),
+    # and its four 16-bit bands, each indexed: a near-duplicate within 7 bits shares a
+    # band within 1 bit, so the check is a few index lookups (fieldapp/review/photos.py).
+    phash: Mapped[int | None] = mapped_column(BigInteger)
+    phash_b0: Mapped[int | None] = mapped_column(Integer, index=True)
+    phash_b1: Mapped[int | None] = mapped_column(Integer, index=True)
+    phash_b2: Mapped[int | None] = mapped_column(Integer, index=True)
+    phash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class Visit(db.Model):
@@ -89,7 +108,7 @@ class Visit(db.Model):
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     payload_sha256: Mapped[str] = mapped_column(String(64))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[Outcome] = mapped_column(_enum(Outcome, "outcome"))
@@ -107,6 +126,8 @@ class Visit(db.Model):
     geo_error: Mapped[str] = mapped_column(String(20), default="")  # denied/unavailable/timeout
     distance_m: Mapped[float | None] = mapped_column(Float)
     far_from_building: Mapped[bool] = mapped_column(Boolean, default=False)
+    # pending, approved or sent_back (models/review.py ReviewStatus): where the review
+    # stands; the only column a review changes.
     review_status: Mapped[str] = mapped_column(String(20), default="pending")
 
     unit: Mapped[Unit] = relationship()
@@ -119,8 +140,18 @@ class Visit(db.Model):
     plan: Mapped[InstallmentPlan | None] = relationship(back_populates="visit", uselist=False)
     field_payment: Mapped[FieldPayment | None] = relationship(back_populates="visit",
                                                              uselist=False)
+    flags: Mapped[list[VisitFlag]] = relationship(
+        back_populates="visit", foreign_keys="VisitFlag.visit_id", order_by="VisitFlag.id")
+    decisions: Mapped[list[ReviewDecision]] = relationship(back_populates="visit",
+                                                           order_by="ReviewDecision.id")
+    corrections: Mapped[list[VisitCorrection]] = relationship(back_populates="visit",
+                                                              order_by="VisitCorrection.id")
 
-    __table_args__ = (Index("ix_visit_unit_created", "unit_id", "created_at"),)
+    __table_args__ = (Index("ix_visit_unit_created", "unit_id", "created_at"),
+                      # A housekeeper's visits by time: their day, the travel check.
+                      Index("ix_visit_user_created", "user_id", "created_at"),
+                      # The review queue: visits waiting, newest first.
+                      Index("ix_visit_review_queue", "review_status", "created_at", "id"))
 
 
 class VisitPhoto(db.Model):

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..domain.photohash import bands, to_signed
 from ..limits import MIB, Limits
 from ..models import Photo, User, utcnow
 from ..models.base import insert_or_ignore
@@ -107,10 +108,14 @@ def store_photos(session: Session, store: Storage, uploads: list[Upload], user: 
 def _photo_row(session: Session, p, user: User) -> Photo:
     """The Photo for these bytes, inserted unless it exists (never a savepoint: on
     SQLite its release would commit the photo without its visit)."""
+    hashed = {}
+    if p.phash is not None:
+        hashed = dict(phash=to_signed(p.phash),
+                      **{f"phash_b{i}": band for i, band in enumerate(bands(p.phash))})
     insert_or_ignore(session, Photo, ["sha256"], sha256=p.sha256, format=p.format,
                      size_bytes=p.size_bytes, width=p.width, height=p.height,
                      taken_at=p.taken_at, exif_lat=p.exif_lat, exif_lon=p.exif_lon,
-                     uploaded_by=user.id, created_at=utcnow())
+                     uploaded_by=user.id, created_at=utcnow(), **hashed)
     return session.scalar(select(Photo).where(Photo.sha256 == p.sha256))
 
 

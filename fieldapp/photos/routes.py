@@ -7,7 +7,15 @@ from sqlalchemy import select, union
 
 from ..access import SEES_ALL_UNITS
 from ..extensions import db
-from ..models import ComplaintPhoto, Photo, VisitPhoto, WorkOrder, WorkOrderPhoto
+from ..models import (
+    ComplaintPhoto,
+    CorrectionPhoto,
+    Photo,
+    VisitCorrection,
+    VisitPhoto,
+    WorkOrder,
+    WorkOrderPhoto,
+)
 from ..urls import safe_next
 from . import bp
 from .access import visible_visit_ids, visible_work_order_ids
@@ -23,6 +31,9 @@ def _visible_photo_ids(photo_id: int):
     return union(
         select(VisitPhoto.photo_id).where(VisitPhoto.photo_id == photo_id,
                                           VisitPhoto.visit_id.in_(visits)),
+        select(CorrectionPhoto.photo_id).join(
+            VisitCorrection, VisitCorrection.id == CorrectionPhoto.correction_id)
+        .where(CorrectionPhoto.photo_id == photo_id, VisitCorrection.visit_id.in_(visits)),
         select(ComplaintPhoto.photo_id).join(WorkOrder, WorkOrder.complaint_id ==
                                              ComplaintPhoto.complaint_id)
         .where(ComplaintPhoto.photo_id == photo_id, WorkOrder.id.in_(orders)),
@@ -50,7 +61,7 @@ def photo(photo_id: int, variant: str):
     return response
 
 
-@bp.get("/<any(visits, complaints, workorders):kind>/<int:owner_id>/photos/<int:n>")
+@bp.get("/<any(visits, corrections, complaints, workorders):kind>/<int:owner_id>/photos/<int:n>")
 @login_required
 def viewer(kind: str, owner_id: int, n: int):
     """One photo full width, its neighbours a link (or a swipe) away, and a way back to

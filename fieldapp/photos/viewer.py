@@ -1,4 +1,5 @@
-"""One photo in its context (a visit, a complaint, or a work order's after-photos) with
+"""One photo in its context (a visit, a correction of one, a complaint, or a work order's
+after-photos) with
 its neighbours, for users who may see what it is evidence of; and where to go back to."""
 from __future__ import annotations
 
@@ -9,18 +10,29 @@ from typing import Literal, Union
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import ComplaintPhoto, Photo, Unit, User, Visit, VisitPhoto, WorkOrder, WorkOrderPhoto
+from ..models import (
+    ComplaintPhoto,
+    CorrectionPhoto,
+    Photo,
+    Unit,
+    User,
+    Visit,
+    VisitCorrection,
+    VisitPhoto,
+    WorkOrder,
+    WorkOrderPhoto,
+)
 from ..workorders.access import WORKS_ON_REPAIRS
 from .access import visible_visit_ids, visible_work_order_ids
 
-Kind = Literal["visits", "complaints", "workorders"]
-PhotoLink = Union[VisitPhoto, ComplaintPhoto, WorkOrderPhoto]
+Kind = Literal["visits", "corrections", "complaints", "workorders"]
+PhotoLink = Union[VisitPhoto, CorrectionPhoto, ComplaintPhoto, WorkOrderPhoto]
 
 
 @dataclass(frozen=True)
 class PhotoInContext:
     kind: Kind
-    owner_id: int  # the visit, complaint or work order the photos belong to
+    owner_id: int  # the visit, correction, complaint or work order the photos belong to
     unit: Unit
     visit: Visit | None
     work_order: WorkOrder | None
@@ -66,6 +78,14 @@ def photo_in_context(session: Session, kind: Kind, owner_id: int, n: int,
         if visit is None:
             return None
         links, unit = visit.photos, visit.unit
+    elif kind == "corrections":
+        correction = session.scalar(select(VisitCorrection).where(
+            VisitCorrection.id == owner_id,
+            VisitCorrection.visit_id.in_(visible_visit_ids(user))))
+        if correction is None:
+            return None
+        visit = correction.visit
+        links, unit = correction.photos, visit.unit
     else:
         owner = WorkOrder.complaint_id if kind == "complaints" else WorkOrder.id
         order = session.scalar(select(WorkOrder).where(
@@ -81,7 +101,10 @@ def photo_in_context(session: Session, kind: Kind, owner_id: int, n: int,
 
 def home_of(shown: PhotoInContext, user: User) -> tuple[str, dict]:
     """The page that shows these photos, to go back to when the viewer was not told:
-    the work order page for those who work on repairs, else the unit card."""
+    the work order page for those who work on repairs, a correction's visit, else the
+    unit card."""
     if shown.work_order is not None and user.role in WORKS_ON_REPAIRS:
         return "workorders.show", {"order_id": shown.work_order.id}
+    if shown.kind == "corrections":
+        return "visits.show", {"visit_id": shown.visit.id}
     return "units.card", {"unit_id": shown.unit.id}

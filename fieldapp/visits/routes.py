@@ -1,6 +1,6 @@
 import uuid
 
-from flask import jsonify, redirect, render_template, request
+from flask import flash, jsonify, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -13,13 +13,15 @@ from ..domain.visits import check_visit
 from ..extensions import db
 from ..htmx import wants_json
 from ..limits import current_limits
-from ..models import Reason
+from ..models import Reason, Role
 from ..photos.evidence import PhotoErrors, read_uploads
 from ..photos.storage import storage
+from ..review.services import CorrectionUuidReused, Refused, correct_visit, get_visit_or_404
 from ..urls import safe_next
 from ..workorders.services import ComplaintInput, ComplaintUuidReused
 from . import bp
 from .choices import choices, date_chips
+from .page import visit_page
 from .services import ClientUuidReused, record_visit
 
 
@@ -151,3 +153,65 @@ def _refusal(unit, form: dict, errors: dict, code: str, photos_sent: bool):
     if photos_sent:
         errors.setdefault("photos", _("Please choose the photos again."))
     return _form_page(unit, form, errors, 422)
+
+
+@bp.get("/visits/<int:visit_id>")
+def show(visit_id: int):
+    """The visit as submitted, its flags, photos and review history."""
+    return visit_page(get_visit_or_404(db.session, visit_id, current_user))
+
+
+@bp.post("/visits/<int:visit_id>/corrections")
+@role_required(Role.HOUSEKEEPER)
+def correct(visit_id: int):
+    """A note or photos added to a visit that was sent back: a record of its own."""
+    visit = get_visit_or_404(db.session, visit_id, current_user)
+    note = request.form.get("note", "").strip()
+    limit = current_limits().text_limit("correction_note")
+    batch = read_uploads(current_limits())
+    errors = {"note": _("At most %(n)s characters.", n=limit)} if len(note) > limit else {}
+    if batch.problems:
+        errors["photos"] = " ".join(batch.problems)
+    status = 422 if errors else _store_correction(visit, note, batch.uploads, errors)
+    if errors:
+        return _correction_refused(visit, errors, status)
+    if wants_json():
+        return jsonify(visit_id=visit.id, review_status=visit.review_status), 201
+    flash(_("Correction sent: your supervisor reviews the visit again."), "success")
+    return redirect(safe_next(request.args.get("next"), "today.index"), code=303)
+
+
+def _store_correction(visit, note: str, uploads, errors: dict) -> int:
+    """Store it; on refusal, the message goes into `errors` and the status is returned."""
+    try:
+        correct_visit(db.session, storage(), visit, current_user, note, uploads,
+                      _correction_uuid(request.form), tz=company_tz(),
+                      limits=current_limits())
+        return 201
+    except Refused as e:
+        errors[e.field] = str(e.message)
+        status = e.status
+    except PhotoErrors as e:
+        errors["photos"] = " ".join(e.messages)
+        status = 422
+    except CorrectionUuidReused:
+        errors["form"] = _("This form was already used for another correction.")
+        status = 422
+    db.session.rollback()
+    return status
+
+
+def _correction_uuid(form) -> str:
+    """The page mints it when the form opens; a post without JavaScript gets one."""
+    try:
+        return str(uuid.UUID(form.get("client_uuid", "")))
+    except ValueError:
+        return str(uuid.uuid4())
+
+
+def _correction_refused(visit, errors: dict, status: int):
+    if wants_json():
+        return jsonify(error="invalid", errors=errors), status
+    if request.files:
+        errors.setdefault("photos", _("Please choose the photos again."))
+    return visit_page(visit, errors=errors, values=request.form, status=status)

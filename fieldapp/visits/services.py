@@ -19,6 +19,7 @@ from ..models import FieldPayment, Policy, Promise, Unit, User, Visit, VisitPhot
 from ..photos.evidence import Upload, store_photos
 from ..photos.pipeline import sha256_of
 from ..photos.storage import Storage
+from ..review.flags import flag_visit
 from ..workorders.services import ComplaintInput, file_complaint
 
 
@@ -94,8 +95,9 @@ def record_visit(session: Session, store: Storage, unit: Unit, user: User, data:
         file_complaint(session, store, unit, user, complaint, uploads, tz=tz, visit=visit,
                        limits=limits, commit=False)
     _update_unit_summary(session, unit, visit, today)
+    flags = flag_visit(session, visit, unit, policy, tz)
     record_audit(user, "visit.create", "visit", visit.id, unit_id=unit.id,
-                 outcome=data.outcome.value, photos=len(photos))
+                 outcome=data.outcome.value, photos=len(photos), flags=len(flags))
     session.commit()
     return visit, True
 
