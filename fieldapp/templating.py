@@ -49,6 +49,7 @@ NAV = {
     Role.ENGINEER: [NavItem("workorders.index", _l("Work orders"), "wo"),
                     NavItem("auth.account", _l("Me"), "me")],
     Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
+                 NavItem("imports.index", _l("Import"), "import"),
                  NavItem("workorders.index", _l("Work orders"), "wo"),
                  NavItem("audit.index", _l("Audit"), "audit"),
                  NavItem("auth.account", _l("Me"), "me")],

@@ -13,6 +13,7 @@ from .estate import (
                      Unit,
                      UnitUse,
 )
+from .imports import HeaderAlias, ImportJob, ImportKind, ImportStatus
 from .people import Assignment, AuditEvent, LoginSession, LoginThrottle, Role, User, record_audit
 from .promises import InstallmentPlan, PlanStatus, Promise, PromiseStatus, Waiver, WaiverStatus
 from .visits import (
@@ -37,7 +38,8 @@ from .workorders import (
 
 __all__ = [
     "Assignment", "AuditEvent", "Bill", "Building", "Community", "Complaint", "ComplaintPhoto",
-    "Contact", "ContactKind", "DEFAULT_BANDS", "Delivery", "FieldPayment", "LoginSession",
+    "Contact", "ContactKind", "DEFAULT_BANDS", "Delivery", "FieldPayment", "HeaderAlias",
+    "ImportJob", "ImportKind", "ImportStatus", "LoginSession",
     "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy",
     "Promise", "PromiseStatus", "InstallmentPlan", "PlanStatus", "Waiver", "WaiverStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",
     "Visit", "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",
