@@ -25,6 +25,8 @@ class BadValue(ValueError):
 
 def clean(value) -> str:
     """A cell as text: full-width digits and letters made plain (NFKC), trimmed."""
+    if type(value) is str and value.isascii():
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -41,6 +43,14 @@ _MINUS = ("-", "−", "－")
 def parse_amount(value) -> int:
     """Signed yuan to fen: '1,234.50', '¥1234.5', '￥-80', '-¥80', '(80.00)', '80元',
     or a number from a spreadsheet. Refunds and reversals are negative."""
+    if type(value) is str and value.isascii():
+        # The common cell, '1,234.50' or '80', without the general path's steps.
+        whole, dot, cents = value.replace(",", "").partition(".")
+        if whole.isdigit() and len(whole) <= 9 and (
+                not dot or (cents.isdigit() and len(cents) <= 2)):
+            fen = int(whole) * 100 + (int(cents.ljust(2, "0")) if dot else 0)
+            if fen <= MAX_AMOUNT_FEN:
+                return fen
     if isinstance(value, bool):
         raise BadValue(_l("Not an amount."))
     if isinstance(value, (int, float)):
@@ -176,6 +186,22 @@ def building_name(written: str) -> str:
     """The name a new building gets: '3' -> '3栋'; names with a suffix stay as written."""
     text = clean(written)
     return f"{text}栋" if text.isdigit() else text
+
+
+def cached(parse, limit: int = 100_000):
+    """`parse` remembering what it returned for each cell: a file repeats its dates,
+    fee types and unit numbers on thousands of rows. Failures are not remembered."""
+    memo: dict = {}
+    get = memo.get
+
+    def lookup(raw):
+        value = get(raw)
+        if value is None:
+            value = parse(raw)
+            if len(memo) < limit:
+                memo[raw] = value
+        return value
+    return lookup
 
 
 def floor_of(room: str) -> int | None:

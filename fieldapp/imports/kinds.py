@@ -14,6 +14,7 @@ from ..domain.money import format_yuan
 from ..domain.import_values import (
     BadValue,
     building_key,
+    cached,
     building_name,
     clean,
     floor_of,
@@ -36,7 +37,7 @@ from ..models import (
     UnitUse,
     utcnow,
 )
-from .bulk import insert_rows, next_ids, update_rows
+from ..models.bulk import insert_rows, next_ids, update_rows
 from .pipeline import AMBIGUOUS, Importer, UnitIndex
 
 IN_CHUNK = 5000
@@ -469,8 +470,59 @@ class BillsImporter(Importer):
         self.units = UnitIndex(self.session, self.community_id)
         self.records: list = []
         self.seen: dict[str, int] = {}
+        self.fast = None
+
+    def use(self, mapping):
+        super().use(mapping)
+        self.fast = self._fast_parser(mapping.columns)
+
+    def _fast_parser(self, columns):
+        """The common row, parsed without the per-cell bookkeeping: text cells, nothing
+        wrong. Anything else (or any doubt) returns None and takes the careful path."""
+        unit_of = self.units.fast(columns)
+        if unit_of is None:
+            return None
+        dates, amounts = cached(parse_date), parse_amount
+        fees = cached(lambda raw: FEE_TYPES.get(clean(raw), clean(raw)))
+        periods = cached(_period)
+        i_ext, i_amount, i_due = columns["external_id"], columns["amount"], columns["due_date"]
+        i_fee, i_period = columns.get("fee_type"), columns.get("period")
+        i_start, i_end = columns.get("period_start"), columns.get("period_end")
+
+        def parse(cells):
+            ext = cells[i_ext].strip()
+            unit_id = unit_of(cells)
+            amount = amounts(cells[i_amount])
+            if not ext or len(ext) > 64 or unit_id is None or amount < 0:
+                return None
+            due = dates(cells[i_due])
+            fee = fees(cells[i_fee]) if i_fee is not None and cells[i_fee] else "management"
+            start = dates(cells[i_start]) if i_start is not None and cells[i_start] else None
+            if i_end is not None and cells[i_end] and start and dates(cells[i_end]) < start:
+                return None
+            if i_period is not None and cells[i_period]:
+                period = periods(cells[i_period])
+            else:
+                day = start or due
+                period = f"{day.year:04d}-{day.month:02d}"
+            if len(fee) > 30:
+                return None
+            return (ext, unit_id, fee, period, amount, due)
+        return parse
 
     def parse_row(self, line, cells):
+        if self.fast is not None:
+            try:
+                record = self.fast(cells)
+            except (BadValue, ValueError, IndexError, AttributeError, TypeError):
+                record = None
+            if record is not None and record[0] not in self.seen:
+                self.seen[record[0]] = line
+                self.records.append(record)
+                return
+        self.parse_carefully(line, cells)
+
+    def parse_carefully(self, line, cells):
         errors = self.problem_count
         ext = self.text(cells, "external_id", 64, line)
         if not ext and self.problem_count == errors:

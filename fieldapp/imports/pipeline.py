@@ -170,6 +170,40 @@ class UnitIndex:
             # A billing id is unique across communities; look beyond the chosen one.
             pass
 
+    def fast(self, columns: dict[str, int]):
+        """A resolver for the common row (text cells that name a stored unit), remembering
+        each unit cell; None sends the row to `resolve`, which says what is wrong."""
+        i_ext, i_unit = columns.get("unit_external_id"), columns.get("unit")
+        i_building, i_entrance = columns.get("building"), columns.get("entrance")
+        by_ext, memo = self.by_ext, {}
+
+        def resolve(cells):
+            if i_ext is not None:
+                ext = cells[i_ext].strip()
+                if ext:
+                    return by_ext.get(ext)
+            if i_building is None and i_entrance is None:
+                key = cells[i_unit]
+                written = (key, "", "")
+            else:
+                written = key = (cells[i_unit],
+                                 cells[i_building] if i_building is not None else "",
+                                 cells[i_entrance] if i_entrance is not None else "")
+            found = memo.get(key, AMBIGUOUS)
+            if found != AMBIGUOUS:
+                return found
+            try:
+                code = parse_unit_code(written[0])
+            except BadValue:
+                return None
+            building = clean(written[1]) or code.building
+            entrance = code.entrance or clean(written[2])
+            number = f"{entrance}-{code.room}" if entrance else code.room
+            unit_id = self.by_code.get((building_key(building or ""), number.lower()))
+            found = memo[key] = unit_id if unit_id != AMBIGUOUS else None
+            return found
+        return resolve if i_unit is not None or i_ext is not None else None
+
     def resolve(self, importer: Importer, line: int, cells: list) -> int | None:
         ext = importer.text(cells, "unit_external_id")
         if ext:
@@ -250,6 +284,7 @@ def _run(session, kind, path, today, community_id, user, dry_run, progress, job_
         return _rejected(importer, rows, summary)
     report("writing", rows, rows)
     counts = importer.write()
+    report("summaries", rows, rows)
     try:
         counts["summaries"] = refresh_many(session, importer.unit_ids, today)
     except UnitAllocationError as e:
