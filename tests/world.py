@@ -1,6 +1,7 @@
 """A small estate with one of everything, for tests that walk every route: two patches,
 a unit in each, a visit with a photo, a complaint whose work order is assigned (with an
-after-photo from an earlier repair, as a reopened order has), and a user of every role."""
+after-photo from an earlier repair, as a reopened order has), an import job with a bad
+row and a community's column name, and a user of every role."""
 from __future__ import annotations
 
 import uuid
@@ -12,6 +13,10 @@ from fieldapp.domain.visits import check_visit
 from fieldapp.extensions import db
 from fieldapp.limits import DEFAULT
 from fieldapp.models import (
+    HeaderAlias,
+    ImportJob,
+    ImportKind,
+    ImportStatus,
     InstallmentPlan,
     Photo,
     Role,
@@ -47,6 +52,8 @@ class World:
     users: dict[str, User | None]
     plan: InstallmentPlan  # on `other_unit`
     waiver: Waiver  # pending, on `unit`
+    import_job: ImportJob  # a bills file with a bad row, by `admin`
+    header_alias: HeaderAlias  # a column name of the community's bills
 
 
 def make_world() -> World:
@@ -86,7 +93,15 @@ def make_world() -> World:
     waiver = Waiver(unit_id=unit.id, amount_fen=100, reason="老人独居",
                     requested_by=users["hk"].id)
     db.session.add(waiver)
+    job = ImportJob(kind=ImportKind.BILLS, filename="bills.csv", created_by=users["admin"].id,
+                    status=ImportStatus.REJECTED, rows_done=3, rows_total=3, error_count=1,
+                    errors=[[3, "应缴日期", "2025-02-30", "There is no such day."]],
+                    report={"bad_rows": 1})
+    alias = HeaderAlias(community_id=community.id, kind=ImportKind.BILLS, field="amount",
+                        alias="本期应收")
+    db.session.add_all([job, alias])
     db.session.commit()
     return World(unit=unit, other_unit=other_unit, order=order, visit=visit,
                  visit_photo=visit.photos[0].photo, complaint_photo=complaint.photos[0].photo,
-                 after_photo=after, users=users, plan=plan, waiver=waiver)
+                 after_photo=after, users=users, plan=plan, waiver=waiver, import_job=job,
+                 header_alias=alias)

@@ -474,7 +474,7 @@ class BillsImporter(Importer):
 
     def use(self, mapping):
         super().use(mapping)
-        self.fast = self._fast_parser(mapping.columns)
+        self.fast = None if mapping.missing else self._fast_parser(mapping.columns)
 
     def _fast_parser(self, columns):
         """The common row, parsed without the per-cell bookkeeping: text cells, nothing

@@ -42,7 +42,8 @@ def _large_uploads(state):
     route before anything (the CSRF check) reads the body."""
     def allow_import_file():
         if request.endpoint == "imports.upload":
-            request.max_content_length = current_limits().import_bytes + MIB
+            # The file and a few small form fields.
+            request.max_content_length = current_limits().import_bytes + 64 * 1024
     state.app.before_request_funcs.setdefault(None, []).insert(0, allow_import_file)
 
 
@@ -57,7 +58,11 @@ def _index(values, errors, status=200):
     return render_template("imports/index.html", kinds=KIND_LABELS, fields=FIELDS,
                            communities=communities(), jobs=recent_jobs(), values=values,
                            errors=errors, status_of=effective_status,
-                           limit_mb=current_limits().import_bytes // MIB), status
+                           limit=size_text(current_limits().import_bytes)), status
+
+
+def size_text(n: int) -> str:
+    return f"{n // MIB} MB" if n >= MIB else f"{max(n // 1024, 1)} KB"
 
 
 @bp.get("/imports")
@@ -74,8 +79,8 @@ def upload():
         try:
             stored, size = store_upload(upload.stream, current_limits().import_bytes)
         except TooLarge:
-            errors["file"] = _("The file is larger than %(n)s MB.",
-                               n=current_limits().import_bytes // MIB)
+            errors["file"] = _("The file is larger than %(size)s.",
+                               size=size_text(current_limits().import_bytes))
     if errors:
         if wants_json():
             return jsonify(error="invalid", errors=errors), 422

@@ -41,7 +41,8 @@ def recent_jobs(limit: int = 20) -> list[ImportJob]:
 
 
 def get_job_or_404(job_id: int) -> ImportJob:
-    job = db.session.get(ImportJob, job_id)
+    # Always read again: the job is written by another session (its thread).
+    job = db.session.get(ImportJob, job_id, populate_existing=True)
     if job is None:
         abort(404)
     return job
