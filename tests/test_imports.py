@@ -390,3 +390,22 @@ def test_a_file_that_is_not_a_table_fails_with_a_reason(app, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     assert "empty" in run(ImportKind.BILLS, empty).message
+
+
+def test_the_sample_files_of_the_readme_import_in_order(app):
+    """tests/data/import/ holds one sample per kind; imported in the README's order they
+    build a small estate with its arrears, and a second round changes nothing."""
+    from pathlib import Path
+    folder = Path(__file__).parent / "data" / "import"
+    kinds = ["buildings", "units", "contacts", "bills", "payments"]
+    for kind in kinds:
+        outcome = run(ImportKind(kind), folder / f"{kind}.csv")
+        assert outcome.status == ImportStatus.DONE, (kind, outcome.problems, outcome.message)
+    assert (count(Building), count(Unit), count(Contact), count(Bill), count(Payment)) == \
+        (2, 4, 4, 4, 5)
+    assert unit("YG-1-1-0301").arrears_fen == 123450
+    assert unit("YG-1-2-0301").arrears_fen == 20000
+    assert unit("YG-2-101").arrears_fen == 5000
+    for kind in kinds:
+        counts = run(ImportKind(kind), folder / f"{kind}.csv").report["counts"]
+        assert counts["created"] == counts["updated"] == 0, (kind, counts)

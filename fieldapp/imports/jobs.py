@@ -33,7 +33,7 @@ class TooLarge(ValueError):
 
 def import_dir(app: Flask | None = None) -> Path:
     app = app or current_app
-    path = Path(app.config.get("IMPORT_DIR") or Path(app.instance_path) / "imports")
+    path = Path(app.config["IMPORT_DIR"])
     path.mkdir(parents=True, exist_ok=True)
     return path
 
