@@ -60,7 +60,7 @@ def test_bad_rows_are_shown_and_downloadable_as_csv(app, client, login_as):
     job_url = r.headers["Location"]
     page = client.get(job_url).get_data(as_text=True)
     assert "1 bad row in 5: nothing was written." in page
-    assert page.count("<tr><td>6</td>") == 3  # unit, amount and date of line 6
+    assert page.count('<li data-line="6">') == 3  # unit, amount and date of line 6
     report = client.get(f"{job_url}/problems.csv")
     assert report.headers["Content-Disposition"].startswith("attachment")
     text = report.get_data(as_text=True)
