@@ -52,6 +52,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         audit,
         auth,
         errors,
+        imports,
         main,
         photos,
         promises,
@@ -63,7 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         visits,
         workorders,
     )
-    for module in (audit, auth, main, photos, promises, pwa, review, route, today, units,
+    for module in (audit, auth, imports, main, photos, promises, pwa, review, route, today, units,
                    visits, workorders):
         app.register_blueprint(module.bp)
     errors.init_app(app)

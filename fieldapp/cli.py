@@ -1,5 +1,5 @@
-"""Command-line tools: demo data, users, database checks, nightly arrears refresh, photo
-sweeping, backup and restore."""
+"""Command-line tools: demo data, users, database checks, imports, nightly arrears
+refresh, photo sweeping, backup and restore."""
 from __future__ import annotations
 
 import time
@@ -16,7 +16,7 @@ from . import ops
 from .auth.services import MIN_PASSWORD_LENGTH, set_password
 from .clock import today
 from .extensions import db
-from .models import Assignment, Building, Role, Unit, User
+from .models import Assignment, Building, ImportKind, Role, Unit, User
 from .photos.storage import storage
 
 
@@ -112,6 +112,17 @@ def init_app(app: Flask) -> None:
         promised = refresh_due_promises(db.session, today())
         db.session.commit()
         click.echo(f"Refreshed {n} units; resolved the promises of {promised}.")
+
+    @app.cli.command("import")
+    @click.argument("kind", type=click.Choice([k.value for k in ImportKind]))
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--community", "community_id", type=int,
+                  help="Community id (needed when there is more than one).")
+    @click.option("--dry-run", is_flag=True, help="Check every row and count, write nothing.")
+    def import_command(kind: str, file: Path, community_id: int | None, dry_run: bool):
+        """Import a CSV or XLSX file from the billing system: all rows or none."""
+        from .imports.cli import import_file
+        import_file(ImportKind(kind), file, community_id, dry_run)
 
     @app.cli.command("demo-logins")
     def demo_logins():

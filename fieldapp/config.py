@@ -47,6 +47,8 @@ class Config:
             os.environ.get("DATABASE_URL", default_db)
         )
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(instance / "uploads"))
+        # Files uploaded for import, kept while their job runs and for its report.
+        self.IMPORT_DIR = os.environ.get("IMPORT_DIR", str(instance / "imports"))
         self.FIELDAPP_TZ = os.environ.get("FIELDAPP_TZ", "Asia/Shanghai")
         # Pins "today" (YYYY-MM-DD) for benchmarks and demos that must not drift.
         self.FIXED_TODAY = os.environ.get("FIELDAPP_TODAY") or None

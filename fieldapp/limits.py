@@ -26,6 +26,7 @@ TEXT: Mapping[str, int] = MappingProxyType({
     "search": 40,
     "review_comment": 500,  # what a supervisor asks to correct
     "correction_note": 2000,  # the housekeeper's correcting note
+    "header_alias": 60,  # a column name a community's billing system uses
 })
 
 
@@ -48,6 +49,9 @@ class Limits:
     request_bytes: int = 72 * MIB
     # One text field of a form; far above any text limit, refused unread (413).
     form_field_bytes: int = 256 * 1024
+    # One file for the import page (a million bill rows as CSV is about 80 MB); only
+    # that route takes a body this large, and it is stored to disk as it streams in.
+    import_bytes: int = 200 * MIB
     text: Mapping[str, int] = field(default_factory=lambda: TEXT)
 
     def text_limit(self, name: str) -> int:

@@ -51,6 +51,7 @@ NAV = {
                     NavItem("auth.account", _l("Me"), "me")],
     Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
                  NavItem("review.index", _l("Review"), "review"),
+                 NavItem("imports.index", _l("Import"), "import"),
                  NavItem("workorders.index", _l("Work orders"), "wo"),
                  NavItem("audit.index", _l("Audit"), "audit"),
                  NavItem("auth.account", _l("Me"), "me")],

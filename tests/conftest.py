@@ -82,6 +82,9 @@ def make_app(url: str, tmp_path: Path, **overrides):
         "FIXED_TODAY": TODAY,
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "LOGIN_FREE_ATTEMPTS": 5,
+        # Import jobs run inside the request that starts them, not in a thread.
+        "IMPORT_INLINE": True,
+        "IMPORT_DIR": str(tmp_path / "imports"),
     }
     config.update(overrides)
     app = create_app(config)

@@ -121,6 +121,18 @@ CASES = [
     Case("workorders.note", "POST", lambda w: f"/workorders/{w.order.id}/note", MY_WORK_ORDER),
     Case("workorders.assign_engineer", "POST", lambda w: f"/workorders/{w.order.id}/assign",
          SUPERVISORS, lambda w: {"engineer_id": w.users["engineer"].id}),
+    Case("imports.index", "GET", lambda w: "/imports", SUPERVISORS),
+    Case("imports.upload", "POST", lambda w: "/imports", SUPERVISORS,
+         lambda w: {"kind": "bills"}),
+    Case("imports.job", "GET", lambda w: f"/imports/{w.import_job.id}", SUPERVISORS),
+    Case("imports.problems", "GET", lambda w: f"/imports/{w.import_job.id}/problems.csv",
+         SUPERVISORS),
+    Case("imports.headers", "GET", lambda w: "/imports/headers", SUPERVISORS),
+    Case("imports.add_header", "POST", lambda w: "/imports/headers", SUPERVISORS,
+         lambda w: {"community": w.unit.building.community_id, "kind": "bills",
+                    "field": "due_date", "alias": "最迟缴费日"}),
+    Case("imports.remove_header", "POST",
+         lambda w: f"/imports/headers/{w.header_alias.id}/delete", SUPERVISORS),
     Case("auth.logout", "POST", lambda w: "/logout", SIGNED_IN, ends_session=True),
 ]
 

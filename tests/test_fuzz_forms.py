@@ -47,6 +47,9 @@ FIELDS = {
     "auth.sign_out_all_devices": [],
     "auth.revoke_user_sessions": [],
     "auth.logout": [],
+    "imports.upload": ["kind", "community", "dry_run"],
+    "imports.add_header": ["community", "kind", "field", "alias"],
+    "imports.remove_header": [],
 }
 # A valid submission per form, which the fuzzer then bends a few fields of, so that
 # it reaches the checks behind the first one.
@@ -69,6 +72,10 @@ BASE = {
     "promises.create_waiver": lambda w: {"amount": "1", "reason": "困难"},
     "promises.decide": lambda w: {"decision": "approve", "comment": "同意"},
     "auth.account": lambda w: {"locale": "en"},
+    "imports.upload": lambda w: {"kind": "bills", "file": (io.BytesIO(
+        "单据号,房号,应收金额,应缴日期\nB-1,0001,100,2025-03-15\n".encode("gb18030")), "b.csv")},
+    "imports.add_header": lambda w: {"community": str(w.unit.building.community_id),
+                                     "kind": "bills", "field": "due_date", "alias": "最迟缴费日"},
     "auth.change_password": lambda w: {"current_password": PASSWORD,
                                        "new_password": "a new long password",
                                        "confirm_password": "a new long password"},

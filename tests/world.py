@@ -1,8 +1,8 @@
 """A small estate with one of everything, for tests that walk every route: two patches,
 a unit in each, a visit with a photo (sent back by a supervisor), a clean visit in the
 other patch that was sent back and corrected with a photo, a complaint whose work order
-is assigned (with an after-photo from an earlier repair, as a reopened order has), and a
-user of every role."""
+is assigned (with an after-photo from an earlier repair, as a reopened order has), an
+import job with a bad row, a community's column name, and a user of every role."""
 from __future__ import annotations
 
 import uuid
@@ -15,6 +15,10 @@ from fieldapp.extensions import db
 from fieldapp.limits import DEFAULT
 from fieldapp.models import (
     Decision,
+    HeaderAlias,
+    ImportJob,
+    ImportKind,
+    ImportStatus,
     InstallmentPlan,
     ReviewDecision,
     Photo,
@@ -54,6 +58,8 @@ class World:
     waiver: Waiver  # pending, on `unit`
     clean_visit: Visit  # at `other_unit`, by `hk_other`, no flags, corrected, pending
     correction_photo: Photo  # of the correction of `clean_visit`
+    import_job: ImportJob  # a bills file with a bad row, by `admin`
+    header_alias: HeaderAlias  # a column name of the community's bills
 
 
 def make_world() -> World:
@@ -98,12 +104,20 @@ def make_world() -> World:
     db.session.add(ReviewDecision(visit_id=visit.id, user_id=users["supervisor"].id,
                                   decision=Decision.SEND_BACK, comment="门牌看不清"))
     visit.review_status = "sent_back"
+    job = ImportJob(kind=ImportKind.BILLS, filename="bills.csv", created_by=users["admin"].id,
+                    status=ImportStatus.REJECTED, rows_done=3, rows_total=3, error_count=1,
+                    errors=[[3, "应缴日期", "2025-02-30", "There is no such day."]],
+                    report={"bad_rows": 1})
+    alias = HeaderAlias(community_id=community.id, kind=ImportKind.BILLS, field="amount",
+                        alias="本期应收")
+    db.session.add_all([job, alias])
     db.session.commit()
     clean, correction = _clean_corrected_visit(other_unit, users)
     return World(unit=unit, other_unit=other_unit, order=order, visit=visit,
                  visit_photo=visit.photos[0].photo, complaint_photo=complaint.photos[0].photo,
                  after_photo=after, users=users, plan=plan, waiver=waiver, clean_visit=clean,
-                 correction_photo=correction.photos[0].photo)
+                 correction_photo=correction.photos[0].photo, import_job=job,
+                 header_alias=alias)
 
 
 def _clean_corrected_visit(unit: Unit, users):

@@ -34,12 +34,21 @@ ACTIONS = {
     "user.password_change": _l("Password changed"),
     "user.language": _l("Language changed"),
     "user.route_setting": _l("Route list setting changed"),
+    "import.upload": _l("File uploaded for import"),
+    "import.buildings": _l("Buildings imported"),
+    "import.units": _l("Units imported"),
+    "import.contacts": _l("Contacts imported"),
+    "import.bills": _l("Bills imported"),
+    "import.payments": _l("Payments imported"),
+    "import.header_add": _l("Import column name added"),
+    "import.header_remove": _l("Import column name removed"),
 }
 
 # The filter's groups: an action belongs to the group its prefix names.
 KINDS = [("visit", _l("Visits")), ("review", _l("Reviews")), ("plan", _l("Installment plans")),
          ("waiver", _l("Waivers")), ("complaint", _l("Complaints")),
-         ("work_order", _l("Repairs")), ("user", _l("Sign-ins and accounts"))]
+         ("work_order", _l("Repairs")), ("user", _l("Sign-ins and accounts")),
+         ("import", _l("Imports"))]
 
 
 def action_label(action: str) -> str:
@@ -67,6 +76,10 @@ def summary(event: AuditEvent) -> str:
         return str(_l("%(n)s sessions ended", n=d["revoked"]))
     if event.action == "user.language":
         return f"{d.get('before') or '—'} → {d.get('after')}"
+    if event.action.startswith("import.") and "file" in d:
+        return str(_l("%(file)s, %(rows)s rows", file=d["file"], rows=d.get("rows", "—")))
+    if event.action.startswith("import.header"):
+        return f"{d.get('alias')} → {d.get('field')}"
     if event.action == "user.sign_in" and d.get("address"):
         return str(d["address"])
     return ""

@@ -13,6 +13,7 @@ from .estate import (
                      Unit,
                      UnitUse,
 )
+from .imports import HeaderAlias, ImportJob, ImportKind, ImportStatus
 from .people import Assignment, AuditEvent, LoginSession, LoginThrottle, Role, User, record_audit
 from .promises import InstallmentPlan, PlanStatus, Promise, PromiseStatus, Waiver, WaiverStatus
 from .review import (
@@ -45,9 +46,10 @@ from .workorders import (
 )
 
 __all__ = [
-    "Assignment", "AuditEvent", "Bill", "CorrectionPhoto", "Decision", "FlagKind",
-    "ReviewDecision", "ReviewStatus", "VisitCorrection", "VisitFlag", "Building", "Community", "Complaint", "ComplaintPhoto",
-    "Contact", "ContactKind", "DEFAULT_BANDS", "Delivery", "FieldPayment", "LoginSession",
+    "Assignment", "AuditEvent", "Bill", "Building", "Community", "Complaint", "ComplaintPhoto",
+    "Contact", "ContactKind", "CorrectionPhoto", "DEFAULT_BANDS", "Decision", "Delivery",
+    "FieldPayment", "FlagKind", "HeaderAlias", "ImportJob", "ImportKind", "ImportStatus",
+    "LoginSession", "ReviewDecision", "ReviewStatus", "VisitCorrection", "VisitFlag",
     "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy",
     "Promise", "PromiseStatus", "InstallmentPlan", "PlanStatus", "Waiver", "WaiverStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",
     "Visit", "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",

@@ -180,6 +180,8 @@ class Contact(db.Model):
     surname: Mapped[str] = mapped_column(String(20), index=True)
     phone: Mapped[str] = mapped_column(String(20), default="")
     company: Mapped[str] = mapped_column(String(120), default="")
+    # The billing system's customer id, when its export has one (客户编号).
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     unit: Mapped[Unit] = relationship(back_populates="contacts")
 
 

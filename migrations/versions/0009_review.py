@@ -9,7 +9,7 @@ operation here adds or drops a table, a nullable column or an index, so SQLite c
 no table.
 
 Revision ID: 0009_review
-Revises: 0008
+Revises: 0009_route
 Create Date: 2026-12-01
 """
 from alembic import op
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_review'
-down_revision = '0008'
+down_revision = '0009_route'
 branch_labels = None
 depends_on = None
 

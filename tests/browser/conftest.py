@@ -27,7 +27,7 @@ def live_app(tmp_path_factory):
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'live.sqlite3'}",
         "SECRET_KEY": "browser-tests", "FIXED_TODAY": TODAY, "UPLOAD_DIR": str(root / "up"),
-        "LOGIN_FREE_ATTEMPTS": 1000,
+        "LOGIN_FREE_ATTEMPTS": 1000, "IMPORT_DIR": str(root / "imports"),
     })
     with app.app_context():
         db.create_all()
