@@ -24,6 +24,13 @@ TEXT: Mapping[str, int] = MappingProxyType({
     "note": 2000,  # work order note, owner's verdict
     "photo_meta": 2000,  # what the page reports about one photo, as JSON
     "search": 40,
+    # set-up pages: the columns' own lengths
+    "username": 60,
+    "display_name": 80,
+    "community_name": 120,
+    "building_name": 40,
+    "address": 200,
+    "policy_note": 200,
 })
 
 

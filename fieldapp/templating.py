@@ -51,6 +51,7 @@ NAV = {
     Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
                  NavItem("workorders.index", _l("Work orders"), "wo"),
                  NavItem("audit.index", _l("Audit"), "audit"),
+                 NavItem("admin.index", _l("Admin"), "admin"),
                  NavItem("auth.account", _l("Me"), "me")],
 }
 

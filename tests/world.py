@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import date, timedelta, timezone
 
 from fieldapp.domain.promises import Installment
 from fieldapp.domain.visits import check_visit
@@ -47,6 +47,7 @@ class World:
     users: dict[str, User | None]
     plan: InstallmentPlan  # on `other_unit`
     waiver: Waiver  # pending, on `unit`
+    today: date = TODAY
 
 
 def make_world() -> World:
