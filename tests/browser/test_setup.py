@@ -63,6 +63,12 @@ def test_an_admin_sets_up_a_community_its_policy_a_building_and_a_patch(page):
     page.click("button[type=submit].primary")
     expect(page.locator(".admin-list")).to_contain_text("31.20510, 121.59010")
 
+    page.goto("/admin/coverage")
+    uncovered = page.locator("#uncovered .coverage-building", has_text="A座")
+    expect(uncovered).to_contain_text("星河湾")
+    expect(page.locator("#uncovered .count-badge")).to_have_text("1")
+    both_sizes(page, "setup-coverage-uncovered-zh")
+
     page.goto("/admin/users/new")
     page.fill("#f-username", "zhaomin")
     page.fill("#f-display_name", "赵敏")
