@@ -186,6 +186,18 @@ def test_a_patch_is_only_for_housekeepers_and_only_of_real_buildings(app):
     assert db.session.scalar(select(Assignment.id)) is None
 
 
+def test_a_deactivated_housekeeper_gets_no_new_building_but_loses_theirs(app):
+    """A deactivated housekeeper's patch can shrink, never grow."""
+    kept, offered = make_building(), make_building()
+    hk = make_user(Role.HOUSEKEEPER, active=False, buildings=[kept])
+    admin = signed_in(app, make_user(Role.ADMIN, locale="en"))
+    r = admin.post(f"/admin/users/{hk.id}/buildings",
+                   data={"building": [str(kept.id), str(offered.id)]}, headers=JSON)
+    assert r.status_code == 422 and "deactivated" in r.json["errors"]["buildings"]
+    assert admin.post(f"/admin/users/{hk.id}/buildings", data={}).status_code == 303
+    assert db.session.scalar(select(Assignment.id)) is None
+
+
 def test_a_supervisor_manages_patches_of_housekeepers_only(app):
     """Supervisors see housekeepers only and create no users."""
     engineer = make_user(Role.ENGINEER)

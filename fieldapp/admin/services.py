@@ -112,6 +112,9 @@ def set_patch(session: Session, by: User, housekeeper: User,
     current = {a.building_id: a for a in housekeeper.assignments}
     added = sorted(building_ids - set(current))
     removed = sorted(set(current) - building_ids)
+    if added and not housekeeper.active:
+        # Their buildings can still be taken away; new ones would be covered by nobody.
+        raise Refused(_l("This housekeeper is deactivated."), "buildings")
     for building_id in removed:
         housekeeper.assignments.remove(current[building_id])
     for building_id in added:
