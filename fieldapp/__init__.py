@@ -49,6 +49,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.request_class = with_clean_params(app.request_class)
 
     from . import (
+        admin,
         audit,
         auth,
         errors,
@@ -64,8 +65,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         visits,
         workorders,
     )
-    for module in (audit, auth, imports, main, photos, promises, pwa, review, route, today, units,
-                   visits, workorders):
+    for module in (admin, audit, auth, imports, main, photos, promises, pwa, review, route,
+                   today, units, visits, workorders):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     from .photos.storage import init_app as init_storage

@@ -106,8 +106,12 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("refresh-arrears")
     def refresh_arrears():
-        """Bring arrears summaries up to date with the calendar (run nightly)."""
+        """Bring arrears summaries and policies up to date with the calendar (run nightly)."""
+        from .admin.estate import apply_due_versions
         from .domain.summary import refresh_due_promises, refresh_stale
+        policies = apply_due_versions(db.session, today())
+        if policies:
+            click.echo(f"Put {policies} scheduled policy changes in force.")
         n = refresh_stale(db.session, today())
         promised = refresh_due_promises(db.session, today())
         db.session.commit()

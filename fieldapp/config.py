@@ -76,6 +76,11 @@ class Config:
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto we believe.
         self.FIELDAPP_PROXIES = _count("FIELDAPP_PROXIES")
         self.SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a version
+        # geocode-buildings: Nominatim's usage policy asks for a user agent naming the
+        # application (and a contact), and at most one request a second.
+        self.GEOCODER_URL = os.environ.get("GEOCODER_URL", "https://nominatim.openstreetmap.org")
+        self.GEOCODER_USER_AGENT = os.environ.get("GEOCODER_USER_AGENT", "doorstep-geocoder")
+        self.GEOCODER_MIN_DELAY = 1.0
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}

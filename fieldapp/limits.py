@@ -27,6 +27,13 @@ TEXT: Mapping[str, int] = MappingProxyType({
     "review_comment": 500,  # what a supervisor asks to correct
     "correction_note": 2000,  # the housekeeper's correcting note
     "header_alias": 60,  # a column name a community's billing system uses
+    # set-up pages: the columns' own lengths
+    "username": 60,
+    "display_name": 80,
+    "community_name": 120,
+    "building_name": 40,
+    "address": 200,
+    "policy_note": 200,
 })
 
 

@@ -28,6 +28,26 @@ ROUTE_LIST = expect("401 ok ok 403 403 ok ok")
 REPAIRS = expect("401 403 403 ok ok ok ok")
 MY_WORK_ORDER = expect("401 403 403 ok 404 ok ok")
 SUPERVISORS = expect("401 403 403 403 403 ok ok")
+ADMINS = expect("401 403 403 403 403 403 ok")
+HOUSEKEEPERS_FOR_SUPERVISORS = expect("401 403 403 403 403 404 ok")
+
+
+def _new_user(w) -> dict:
+    return {"username": f"new{len(w.users)}x{id(w) % 100000}", "display_name": "新同事",
+            "role": "housekeeper", "locale": "zh_CN", "password": "temporary-pass-1"}
+
+
+def _policy(w) -> dict:
+    from fieldapp.domain.policy import form_values
+    from fieldapp.models import POLICY_FIELDS
+    policy = w.unit.building.community.policy
+    return form_values({k: getattr(policy, k) for k in POLICY_FIELDS}, w.today)
+
+
+def _building(w) -> dict:
+    b = w.unit.building
+    return {"name": b.name, "address": b.address, "floors": str(b.floors), "lat": str(b.lat),
+            "lon": str(b.lon)}
 
 
 @dataclass(frozen=True)
@@ -133,6 +153,57 @@ CASES = [
                     "field": "due_date", "alias": "最迟缴费日"}),
     Case("imports.remove_header", "POST",
          lambda w: f"/imports/headers/{w.header_alias.id}/delete", SUPERVISORS),
+    Case("admin.index", "GET", lambda w: "/admin", SUPERVISORS),
+    Case("admin.users", "GET", lambda w: "/admin/users?role=engineer&status=all&q=e",
+         SUPERVISORS),
+    Case("admin.new_user", "GET", lambda w: "/admin/users/new", ADMINS),
+    Case("admin.create_user", "POST", lambda w: "/admin/users", ADMINS, _new_user),
+    Case("admin.user", "GET", lambda w: f"/admin/users/{w.users['hk'].id}", SUPERVISORS),
+    Case("admin.user", "GET", lambda w: f"/admin/users/{w.users['engineer'].id}",
+         HOUSEKEEPERS_FOR_SUPERVISORS),
+    Case("admin.update_user", "POST", lambda w: f"/admin/users/{w.users['engineer_other'].id}",
+         ADMINS, lambda w: {"display_name": "工程二", "role": "engineer"}),
+    Case("admin.reset_password", "POST",
+         lambda w: f"/admin/users/{w.users['engineer_other'].id}/password", ADMINS,
+         lambda w: {"password": "temporary-pass-2"}),
+    Case("admin.set_active", "POST",
+         lambda w: f"/admin/users/{w.users['engineer_other'].id}/active", ADMINS,
+         lambda w: {"active": "0"}),
+    Case("admin.set_patch", "POST", lambda w: f"/admin/users/{w.users['hk'].id}/buildings",
+         SUPERVISORS, lambda w: {"building": [str(w.unit.building_id)]}),
+    Case("admin.set_patch", "POST",
+         lambda w: f"/admin/users/{w.users['engineer'].id}/buildings",
+         HOUSEKEEPERS_FOR_SUPERVISORS, lambda w: {"building": [str(w.unit.building_id)]}),
+    Case("admin.coverage", "GET", lambda w: "/admin/coverage", SUPERVISORS),
+    Case("admin.assign_building", "POST",
+         lambda w: f"/admin/buildings/{w.other_unit.building_id}/housekeeper", SUPERVISORS,
+         lambda w: {"housekeeper": str(w.users["hk_other"].id)}),
+    Case("admin.communities", "GET", lambda w: "/admin/communities", ADMINS),
+    Case("admin.new_community", "GET", lambda w: "/admin/communities/new", ADMINS),
+    Case("admin.create_community", "POST", lambda w: "/admin/communities", ADMINS,
+         lambda w: {"name": f"新小区{id(w) % 100000}", "kind": "residential",
+                    "timezone": "Asia/Shanghai"}),
+    Case("admin.community", "GET",
+         lambda w: f"/admin/communities/{w.unit.building.community_id}", ADMINS),
+    Case("admin.update_community", "POST",
+         lambda w: f"/admin/communities/{w.unit.building.community_id}", ADMINS,
+         lambda w: {"name": w.unit.building.community.name, "kind": "residential",
+                    "timezone": "Asia/Shanghai"}),
+    Case("admin.policy", "GET",
+         lambda w: f"/admin/communities/{w.unit.building.community_id}/policy", ADMINS),
+    Case("admin.change_policy", "POST",
+         lambda w: f"/admin/communities/{w.unit.building.community_id}/policy", ADMINS, _policy),
+    Case("admin.new_building", "GET",
+         lambda w: f"/admin/buildings/new?community={w.unit.building.community_id}", ADMINS),
+    Case("admin.create_building", "POST", lambda w: "/admin/buildings", ADMINS,
+         lambda w: {"community": str(w.unit.building.community_id), "name": f"新{id(w) % 1000}栋",
+                    "floors": "6"}),
+    Case("admin.building", "GET", lambda w: f"/admin/buildings/{w.unit.building_id}", ADMINS),
+    Case("admin.update_building", "POST", lambda w: f"/admin/buildings/{w.unit.building_id}",
+         ADMINS, _building),
+    # Last of the set-up cases: the other patch moves to `hk`.
+    Case("admin.handover", "POST", lambda w: f"/admin/users/{w.users['hk_other'].id}/handover",
+         SUPERVISORS, lambda w: {"successor": str(w.users["hk"].id)}),
     Case("auth.logout", "POST", lambda w: "/logout", SIGNED_IN, ends_session=True),
 ]
 

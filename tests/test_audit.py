@@ -10,7 +10,15 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from fieldapp.extensions import db
-from fieldapp.models import AuditEvent, Complaint, InstallmentPlan, Role, record_audit
+from fieldapp.models import (
+    AuditEvent,
+    Building,
+    Complaint,
+    InstallmentPlan,
+    Role,
+    User,
+    record_audit,
+)
 
 from .factories import PASSWORD, make_user
 from .photos import make_jpeg
@@ -50,11 +58,20 @@ def test_every_state_changing_route_leaves_an_audit_event(app):
     def new_order_id():
         return db.session.scalar(select(Complaint).order_by(Complaint.id.desc())).work_order.id
 
+    def newest(model):
+        db.session.expire_all()
+        return db.session.scalar(select(model.id).order_by(model.id.desc()).limit(1))
+
     unit = world.unit.id
     def photo_of(color):
         return {"photos": [(io.BytesIO(make_jpeg(color=color)), "photo.jpg")]}
 
     photo = photo_of((7, 7, 7))
+    community = world.unit.building.community_id
+    policy = {"band-1-days": "1", "band-1-stage": "reminder", "band-2-days": "31",
+              "band-2-stage": "visit", "late_fee_grace_days": "10", "daily_rate": "0.05",
+              "gps_threshold_m": "150", "promise_horizon_days": "30", "promise_grace_days": "3",
+              "max_installments": "12", "broken_promise_steps": "1"}
     steps = [
         ("hk", "auth.login", None, None, "user.sign_in"),
         ("hk", "auth.account", "/account", {"locale": "en"}, "user.language"),
@@ -104,6 +121,34 @@ def test_every_state_changing_route_leaves_an_audit_event(app):
          {}, "import.header_remove"),
         ("admin", "auth.revoke_user_sessions", f"/users/{u['hk_other'].id}/sessions/revoke", {},
          "user.revoke_sessions"),
+        ("admin", "admin.create_user", "/admin/users",
+         {"username": "newcomer", "display_name": "新同事", "role": "housekeeper",
+          "locale": "zh_CN", "password": "temporary-pass-1"}, "user.create"),
+        ("admin", "admin.update_user", lambda: f"/admin/users/{newest(User)}",
+         {"display_name": "新同事", "role": "engineer"}, "user.update"),
+        ("admin", "admin.reset_password", lambda: f"/admin/users/{newest(User)}/password",
+         {"password": "temporary-pass-2"}, "user.password_reset"),
+        ("admin", "admin.set_active", lambda: f"/admin/users/{newest(User)}/active",
+         {"active": "0"}, "user.deactivate"),
+        ("admin", "admin.create_community", "/admin/communities",
+         {"name": "星河湾", "kind": "residential", "timezone": "Asia/Shanghai"},
+         "community.create"),
+        ("admin", "admin.update_community", f"/admin/communities/{community}",
+         {"name": "翠湖花园二期", "kind": "residential", "timezone": "Asia/Shanghai"},
+         "community.update"),
+        ("admin", "admin.change_policy", f"/admin/communities/{community}/policy", policy,
+         "policy.change"),
+        ("admin", "admin.create_building", "/admin/buildings",
+         {"community": str(community), "name": "新1栋", "floors": "6"}, "building.create"),
+        ("admin", "admin.update_building", lambda: f"/admin/buildings/{newest(Building)}",
+         {"name": "新1栋", "address": "上海市翠湖路9号", "floors": "6"}, "building.update"),
+        ("supervisor", "admin.assign_building",
+         lambda: f"/admin/buildings/{newest(Building)}/housekeeper",
+         {"housekeeper": str(u["hk"].id)}, "user.patch"),
+        ("supervisor", "admin.set_patch", f"/admin/users/{u['hk'].id}/buildings",
+         {"building": str(world.unit.building_id)}, "user.patch"),
+        ("supervisor", "admin.handover", f"/admin/users/{u['hk_other'].id}/handover",
+         {"successor": str(u["hk"].id)}, "user.handover"),
         ("supervisor", "auth.sign_out_all_devices", "/account/sessions/revoke", {},
          "user.sign_out_everywhere"),
         ("admin", "auth.logout", "/logout", {}, "user.sign_out"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import date, timedelta, timezone
 
 from fieldapp.domain.promises import Installment
 from fieldapp.domain.visits import check_visit
@@ -60,6 +60,7 @@ class World:
     correction_photo: Photo  # of the correction of `clean_visit`
     import_job: ImportJob  # a bills file with a bad row, by `admin`
     header_alias: HeaderAlias  # a column name of the community's bills
+    today: date = TODAY
 
 
 def make_world() -> World:

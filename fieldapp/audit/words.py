@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from ..admin.words import role_label
 from ..domain.money import format_yuan
 from ..domain.workorders import status_label
 from ..models import AuditEvent
@@ -42,13 +43,29 @@ ACTIONS = {
     "import.payments": _l("Payments imported"),
     "import.header_add": _l("Import column name added"),
     "import.header_remove": _l("Import column name removed"),
+    "user.password_reset": _l("Temporary password set"),
+    "user.create": _l("User created"),
+    "user.update": _l("User changed"),
+    "user.deactivate": _l("User deactivated"),
+    "user.reactivate": _l("User reactivated"),
+    "user.patch": _l("Patch changed"),
+    "user.handover": _l("Patch handed over"),
+    "community.create": _l("Community created"),
+    "community.update": _l("Community changed"),
+    "policy.change": _l("Policy changed"),
+    "policy.apply": _l("Scheduled policy in force"),
+    "building.create": _l("Building added"),
+    "building.update": _l("Building changed"),
+    "building.geocode": _l("Building coordinates found"),
 }
 
 # The filter's groups: an action belongs to the group its prefix names.
 KINDS = [("visit", _l("Visits")), ("review", _l("Reviews")), ("plan", _l("Installment plans")),
          ("waiver", _l("Waivers")), ("complaint", _l("Complaints")),
          ("work_order", _l("Repairs")), ("user", _l("Sign-ins and accounts")),
-         ("import", _l("Imports"))]
+         ("import", _l("Imports")),
+         ("community", _l("Communities")), ("policy", _l("Policies")),
+         ("building", _l("Buildings"))]
 
 
 def action_label(action: str) -> str:
@@ -82,4 +99,24 @@ def summary(event: AuditEvent) -> str:
         return f"{d.get('alias')} → {d.get('field')}"
     if event.action == "user.sign_in" and d.get("address"):
         return str(d["address"])
+    return _set_up_summary(event.action, d)
+
+
+def _set_up_summary(action: str, d: dict) -> str:
+    if action == "user.patch":
+        return str(_l("%(added)s buildings added, %(removed)s removed",
+                      added=len(d.get("added", [])), removed=len(d.get("removed", []))))
+    if action == "user.handover":
+        return str(_l("%(n)s buildings", n=len(d.get("buildings", []))))
+    if action in ("user.update", "community.update", "building.update"):
+        return ", ".join(f"{k}: {v[0]} → {v[1]}" for k, v in d.items()
+                         if isinstance(v, list) and len(v) == 2)
+    if action in ("policy.change", "policy.apply") and d.get("valid_from"):
+        return str(_l("from %(day)s", day=d["valid_from"]))
+    if action == "user.create":
+        return role_label(d.get("role", ""))
+    if action in ("community.create", "building.create"):
+        return str(d.get("name", ""))
+    if action == "building.geocode":
+        return f"{d.get('lat')}, {d.get('lon')}"
     return ""

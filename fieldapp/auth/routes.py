@@ -1,13 +1,14 @@
 import math
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_time, format_timedelta, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..access import role_required
 from ..extensions import db
+from ..htmx import hx_redirect, wants_json
 from ..models import Role, User, utcnow
 from ..urls import safe_next
 from . import bp
@@ -26,6 +27,28 @@ from .services import (
     start_login_session,
 )
 from .throttle import DEVICE_COOKIE, DEVICE_COOKIE_AGE, device_cookie, read_device_cookie
+
+
+# What a user with a temporary password may still reach: their account page (to
+# choose a new one), sign-out, and what the app shell needs.
+_BEFORE_NEW_PASSWORD = ("auth.", "pwa.", "static", "main.healthz")
+
+
+@bp.before_app_request
+def new_password_first():
+    """After an administrator set a temporary password, the user chooses their own
+    before anything else."""
+    if (request.endpoint or "static").startswith(_BEFORE_NEW_PASSWORD) or \
+            not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    message = _("Choose your own password first: yours was set by an administrator.")
+    if wants_json():
+        return jsonify(error="password_change_required", message=message), 403
+    target = url_for("auth.account") + "#password"
+    if request.headers.get("HX-Request"):
+        return hx_redirect(target, status=403)
+    flash(message, "error")
+    return redirect(target, code=303)
 
 
 def login_page(form: LoginForm | None = None, error: str | None = None):

@@ -141,14 +141,19 @@ def sign_out_everywhere(user: User, *, by: User, now: datetime | None = None) ->
 
 
 def set_password(user: User, new: str, *, keep_session: LoginSession | None,
-                 by: User | None = None, now: datetime | None = None) -> int:
+                 by: User | None = None, now: datetime | None = None,
+                 temporary: bool = False) -> int:
     """A new password signs out every other session of the user (every one when
-    keep_session is None): whoever knew the old one is out. Returns how many."""
+    keep_session is None): whoever knew the old one is out. A temporary one (an
+    administrator's reset) must be replaced by the user before anything else. Returns
+    how many sessions ended."""
     if len(new) < MIN_PASSWORD_LENGTH:
         raise ValueError(f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
     user.set_password(new)
+    user.must_change_password = temporary
     revoked = _revoke(user, keep=keep_session, now=now or utcnow())
-    record_audit(by, "user.password_change", "user", user.id, revoked=revoked)
+    record_audit(by, "user.password_reset" if temporary else "user.password_change", "user",
+                 user.id, revoked=revoked)
     return revoked
 
 

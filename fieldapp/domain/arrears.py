@@ -63,14 +63,46 @@ def arrears_of(bills: Iterable[OpenBill], today: date) -> Arrears:
                    valid_until=next_due)
 
 
+# What can be wrong with a list of bands (see `band_problems`).
+NO_BANDS, FIRST_DAY, NOT_INCREASING = "no_bands", "first_day", "not_increasing"
+DUPLICATE_KEY, UNKNOWN_STAGE, MILDER_STAGE = "duplicate_key", "unknown_stage", "milder_stage"
+# Problems that make stored bands unusable; a stage out of order is refused only when
+# a policy is changed.
+_UNUSABLE = {NO_BANDS, FIRST_DAY, NOT_INCREASING, DUPLICATE_KEY}
+
+
+def band_problems(bands: list[Band]) -> list[tuple[int, str, str]]:
+    """What is wrong with bands in the order given, as (index, field, problem): each
+    band starts later than the one before (the first at day 1 or later), keys are
+    unique, and each stage is a known one no milder than the stage before. Index -1
+    with NO_BANDS when there is none."""
+    if not bands:
+        return [(-1, "days", NO_BANDS)]
+    problems, keys = [], set()
+    for i, band in enumerate(bands):
+        before = bands[i - 1] if i else None
+        if before is None and band.min_days < 1:
+            problems.append((i, "days", FIRST_DAY))
+        elif before is not None and band.min_days <= before.min_days:
+            problems.append((i, "days", NOT_INCREASING))
+        if band.key in keys:
+            problems.append((i, "key", DUPLICATE_KEY))
+        keys.add(band.key)
+        if band.stage not in STAGES:
+            problems.append((i, "stage", UNKNOWN_STAGE))
+        elif before is not None and before.stage in STAGES and \
+                STAGES.index(band.stage) < STAGES.index(before.stage):
+            problems.append((i, "stage", MILDER_STAGE))
+    return problems
+
+
 def bands_from_policy(raw: list[dict[str, Any]]) -> list[Band]:
     """Policy bands as data, sorted by their lower bound; validated here, once."""
     bands = sorted((Band(str(b["key"]), int(b["min_days"]), str(b.get("stage", b["key"])))
                     for b in raw), key=lambda b: b.min_days)
-    if not bands or bands[0].min_days < 1:
-        raise ValueError("aging bands must start at 1 day overdue or later")
-    if len({b.key for b in bands}) != len(bands) or len({b.min_days for b in bands}) != len(bands):
-        raise ValueError("aging band keys and lower bounds must be unique")
+    unusable = [p for p in band_problems(bands) if p[2] in _UNUSABLE]
+    if unusable:
+        raise ValueError(f"aging bands: {unusable[0][2]} (band {unusable[0][0] + 1})")
     return bands
 
 

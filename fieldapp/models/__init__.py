@@ -2,6 +2,7 @@
 from .base import utcnow
 from .estate import (
                      DEFAULT_BANDS,
+                     POLICY_FIELDS,
                      Bill,
                      Building,
                      Community,
@@ -10,6 +11,7 @@ from .estate import (
                      Occupancy,
                      Payment,
                      Policy,
+                     PolicyVersion,
                      Unit,
                      UnitUse,
 )
@@ -51,6 +53,7 @@ __all__ = [
     "FieldPayment", "FlagKind", "HeaderAlias", "ImportJob", "ImportKind", "ImportStatus",
     "LoginSession", "ReviewDecision", "ReviewStatus", "VisitCorrection", "VisitFlag",
     "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy",
+    "POLICY_FIELDS", "PolicyVersion",
     "Promise", "PromiseStatus", "InstallmentPlan", "PlanStatus", "Waiver", "WaiverStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",
     "Visit", "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",
     "record_audit", "utcnow",

@@ -24,7 +24,7 @@ from ..extensions import db
 from .base import UTCDateTime, _enum, utcnow
 
 if TYPE_CHECKING:
-    from .people import Assignment
+    from .people import Assignment, User
 
 
 class UnitUse(str, enum.Enum):
@@ -86,7 +86,45 @@ class Policy(db.Model):
     late_fee_cap_ppm: Mapped[int | None] = mapped_column(Integer)
     # How many stages a broken promise raises the next step.
     broken_promise_steps: Mapped[int] = mapped_column(Integer, default=1)
+    # The version in force, copied into the columns above for fast reads; a notice
+    # keeps this id, so a later change never rewrites what it said.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("policy_version.id"))
     community: Mapped[Community] = relationship(back_populates="policy")
+    version: Mapped[PolicyVersion | None] = relationship(foreign_keys=[version_id])
+
+
+# The rule fields a policy version carries, in the order the policy page shows them.
+POLICY_FIELDS = ("bands", "late_fee_grace_days", "late_fee_daily_ppm", "late_fee_cap_ppm",
+                 "gps_threshold_m", "promise_horizon_days", "promise_grace_days",
+                 "max_installments", "plan_pauses_late_fee", "broken_promise_steps")
+
+
+class PolicyVersion(db.Model):
+    """A community's policy from a day on, as decided: append-only. The latest version
+    whose day has come is the one in force (copied into Policy)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("community.id"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    bands: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    late_fee_grace_days: Mapped[int] = mapped_column(Integer)
+    late_fee_daily_ppm: Mapped[int] = mapped_column(Integer)
+    late_fee_cap_ppm: Mapped[int | None] = mapped_column(Integer)
+    gps_threshold_m: Mapped[int] = mapped_column(Integer)
+    promise_horizon_days: Mapped[int] = mapped_column(Integer)
+    promise_grace_days: Mapped[int] = mapped_column(Integer)
+    max_installments: Mapped[int] = mapped_column(Integer)
+    plan_pauses_late_fee: Mapped[bool] = mapped_column(Boolean)
+    broken_promise_steps: Mapped[int] = mapped_column(Integer)
+    creator: Mapped[User | None] = relationship()
+
+    __table_args__ = (Index("ix_policy_version_community_from", "community_id", "valid_from"),)
+
+    def values(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in POLICY_FIELDS}
 
 
 class Building(db.Model):
@@ -96,6 +134,11 @@ class Building(db.Model):
     address: Mapped[str] = mapped_column(String(200), default="")
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    # Where the coordinates came from: "manual" (typed on the building page),
+    # "geocoded" (from `geocoded_address`), "import"; None when unknown. The geocoder
+    # only fills buildings without coordinates or with its own from another address.
+    coordinates_source: Mapped[str | None] = mapped_column(String(10))
+    geocoded_address: Mapped[str | None] = mapped_column(String(200))
     floors: Mapped[int] = mapped_column(Integer, default=1)
     community: Mapped[Community] = relationship(back_populates="buildings")
     units: Mapped[list[Unit]] = relationship(back_populates="building")

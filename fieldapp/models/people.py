@@ -34,6 +34,9 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Units visited today move below those still to knock (a route list setting).
     visited_sink: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set with a temporary password (a new user, an administrator's reset): every page
+    # but the account page waits until the user has chosen their own.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     assignments: Mapped[list[Assignment]] = relationship(back_populates="user",
                                                          cascade="all, delete-orphan")

@@ -52,7 +52,8 @@ def test_an_admin_imports_a_file_sees_progress_and_the_bad_row_report(page, big_
     """Choose the kind, the file, import: the job page polls its progress, a reload
     keeps it, and the end is the report with every bad row and its CSV."""
     sign_in(page, "admin")
-    page.click(".bottom-nav .nav-import")
+    page.click(".bottom-nav .nav-admin")
+    page.click(".admin-hub a[href='/imports']")
     expect(page).to_have_url(re.compile(r"/imports$"))
     check_accessibility(page, "imports-zh-390x844")
     choose(page, "kind", "bills")
