@@ -108,6 +108,8 @@ class Visit(db.Model):
     distance_m: Mapped[float | None] = mapped_column(Float)
     far_from_building: Mapped[bool] = mapped_column(Boolean, default=False)
     review_status: Mapped[str] = mapped_column(String(20), default="pending")
+    # The issued notice this visit delivered (older visits name none).
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"), index=True)
 
     unit: Mapped[Unit] = relationship()
     user: Mapped[User] = relationship()
