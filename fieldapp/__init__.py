@@ -53,6 +53,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         auth,
         errors,
         main,
+        notices,
         photos,
         promises,
         pwa,
@@ -63,7 +64,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         workorders,
     )
     for module in (audit, auth, main, photos, promises, pwa, route, today, units, visits,
-                   workorders):
+                   workorders, notices):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     from .photos.storage import init_app as init_storage

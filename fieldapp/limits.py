@@ -24,6 +24,7 @@ TEXT: Mapping[str, int] = MappingProxyType({
     "note": 2000,  # work order note, owner's verdict
     "photo_meta": 2000,  # what the page reports about one photo, as JSON
     "search": 40,
+    "notice_block": 2000,  # one text block of a notice template
 })
 
 
