@@ -45,12 +45,14 @@ NAV = {
                       NavItem("today.index", _l("Today"), "today"),
                       NavItem("workorders.index", _l("Work orders"), "wo"),
                       NavItem("audit.index", _l("Audit"), "audit"),
+                      NavItem("notices.index", _l("Notices"), "notices"),
                       NavItem("auth.account", _l("Me"), "me")],
     Role.ENGINEER: [NavItem("workorders.index", _l("Work orders"), "wo"),
                     NavItem("auth.account", _l("Me"), "me")],
     Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
                  NavItem("workorders.index", _l("Work orders"), "wo"),
                  NavItem("audit.index", _l("Audit"), "audit"),
+                 NavItem("notices.index", _l("Notices"), "notices"),
                  NavItem("auth.account", _l("Me"), "me")],
 }
 

@@ -31,12 +31,18 @@ ACTIONS = {
     "user.password_change": _l("Password changed"),
     "user.language": _l("Language changed"),
     "user.route_setting": _l("Route list setting changed"),
+    "notice.issue": _l("Notice issued"),
+    "notice.batch": _l("Building's notices printed"),
+    "notice.template": _l("Notice template changed"),
+    "statement.share": _l("Reminder sent with the statement link"),
+    "statement.revoke": _l("Statement link revoked"),
 }
 
 # The filter's groups: an action belongs to the group its prefix names.
 KINDS = [("visit", _l("Visits")), ("plan", _l("Installment plans")),
          ("waiver", _l("Waivers")), ("complaint", _l("Complaints")),
-         ("work_order", _l("Repairs")), ("user", _l("Sign-ins and accounts"))]
+         ("work_order", _l("Repairs")), ("user", _l("Sign-ins and accounts")),
+         ("notice", _l("Notices")), ("statement", _l("Statement links"))]
 
 
 def action_label(action: str) -> str:
@@ -60,6 +66,8 @@ def summary(event: AuditEvent) -> str:
         return str(_l("%(n)s sessions ended", n=d["revoked"]))
     if event.action == "user.language":
         return f"{d.get('before') or '—'} → {d.get('after')}"
+    if event.action == "notice.issue":
+        return str(d.get("number", ""))
     if event.action == "user.sign_in" and d.get("address"):
         return str(d["address"])
     return ""

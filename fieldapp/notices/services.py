@@ -224,7 +224,7 @@ def issue_for_building(session: Session, store: Storage, building: Building, use
 
 
 _STYLE = re.compile(r"<style>(.*?)</style>", re.S)
-_ARTICLE = re.compile(r'<article class="notice".*?</article>', re.S)
+_ARTICLE = re.compile(r'<article class="notice[ "].*?</article>', re.S)
 
 
 def archived_parts(html: bytes) -> tuple[str, str]:
@@ -279,3 +279,10 @@ def card_panel(session: Session, unit: Unit, today: date, tz, now: datetime) -> 
     end = min(ends.values()) if ends else None
     return CardPanel(end, ends_soon(end, today), unit_notices(session, unit.id)[:10],
                      live_links(session, unit.id, now))
+
+
+def picked_notice(session: Session, unit_id: int, raw: str) -> Notice | None:
+    """The issued, undelivered notice of this unit a visit form names, if it is one."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
+        return None
+    return next((n for n in undelivered_notices(session, unit_id) if n.id == int(raw)), None)
