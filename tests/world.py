@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
 
 from fieldapp.domain.promises import Installment
 from fieldapp.domain.visits import check_visit
@@ -13,9 +15,12 @@ from fieldapp.extensions import db
 from fieldapp.limits import DEFAULT
 from fieldapp.models import (
     InstallmentPlan,
+    Notice,
+    NoticeBatch,
     Photo,
     Role,
     ServiceCategory,
+    StatementLink,
     Unit,
     User,
     Visit,
@@ -23,6 +28,7 @@ from fieldapp.models import (
     WorkOrder,
     WorkOrderPhoto,
 )
+from fieldapp.notices.services import issue_for_building, issue_notice, new_token
 from fieldapp.photos.evidence import Upload, store_photos
 from fieldapp.photos.storage import storage
 from fieldapp.promises.services import create_plan
@@ -47,6 +53,10 @@ class World:
     users: dict[str, User | None]
     plan: InstallmentPlan  # on `other_unit`
     waiver: Waiver  # pending, on `unit`
+    notice: Notice  # issued for `other_unit` (`unit` is on hold), in `batch`
+    batch: NoticeBatch
+    statement_link: StatementLink  # shared for `unit`
+    statement_token: str
 
 
 def make_world() -> World:
@@ -87,6 +97,20 @@ def make_world() -> World:
                     requested_by=users["hk"].id)
     db.session.add(waiver)
     db.session.commit()
+    with current_app.test_request_context():
+        batch = issue_for_building(db.session, storage(), other_unit.building,
+                                   users["supervisor"], today=TODAY,
+                                   deadline=TODAY + timedelta(days=15))
+        notice = issue_notice(db.session, storage(), other_unit, users["hk_other"],
+                              "payment_notice", today=TODAY, deadline=TODAY + timedelta(days=15),
+                              batch=batch)
+    # Made directly, not shared: the unit's audit trail stays as the audit tests expect.
+    token, digest = new_token()
+    link = StatementLink(unit_id=unit.id, token_hash=digest, created_by=users["hk"].id,
+                         expires_at=datetime.now(timezone.utc) + timedelta(days=30))
+    db.session.add(link)
+    db.session.commit()
     return World(unit=unit, other_unit=other_unit, order=order, visit=visit,
                  visit_photo=visit.photos[0].photo, complaint_photo=complaint.photos[0].photo,
-                 after_photo=after, users=users, plan=plan, waiver=waiver)
+                 after_photo=after, users=users, plan=plan, waiver=waiver, notice=notice,
+                 batch=batch, statement_link=link, statement_token=token)
