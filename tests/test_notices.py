@@ -142,7 +142,7 @@ def test_a_unit_on_hold_gets_no_notice(app, client, login_as):
     r = issue(client, world.unit)
     assert r.status_code == 409
     assert f"#{world.order.id}" in r.get_data(as_text=True)
-    assert db.session.scalar(select(Notice)) is None
+    assert db.session.scalar(select(Notice).where(Notice.unit_id == world.unit.id)) is None
 
 
 def test_bad_deadline_and_kind_are_refused_with_the_form(app, client, login_as):

@@ -4,34 +4,50 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Date, Select, case, cast, exists, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
 from ..domain.limitation import Demand, latest_due_at_risk, limitation_ends
 from ..models import Bill, NoticeType, Payment, Promise, Unit, Visit, VisitPhoto
+from ..models.base import UTCDateTime
 
 
 def demands_of(session: Session, unit_ids: list[int], tz: tzinfo) -> dict[int, list[Demand]]:
     """unit id -> its documented demands: notices delivered (proven by a photo),
-    promises made and payments received."""
+    promises made and payments received; one statement for all three."""
     found: dict[int, list[Demand]] = defaultdict(list)
     if not unit_ids:
         return found
     has_photo = exists().where(VisitPhoto.visit_id == Visit.id)
-    for unit_id, at, proven in session.execute(
-            select(Visit.unit_id, Visit.created_at, has_photo)
-            .where(Visit.unit_id.in_(unit_ids), Visit.notice_type != NoticeType.NONE)):
-        found[unit_id].append(Demand(at.astimezone(tz).date(), "notice", bool(proven)))
-    for unit_id, made_on in session.execute(
-            select(Promise.unit_id, Promise.made_on).where(Promise.unit_id.in_(unit_ids))):
-        found[unit_id].append(Demand(made_on, "promise"))
-    for unit_id, paid_on in session.execute(
-            select(Payment.unit_id, Payment.paid_on)
-            .where(Payment.unit_id.in_(unit_ids), Payment.amount_fen > 0)):
-        found[unit_id].append(Demand(paid_on, "payment"))
+    notices = select(Visit.unit_id, literal("notice").label("kind"),
+                     Visit.created_at.label("at"), cast(null(), Date).label("on"),
+                     case((has_photo, 1), else_=0).label("proven")) \
+        .where(Visit.unit_id.in_(unit_ids), Visit.notice_type != NoticeType.NONE)
+    promises = select(Promise.unit_id, literal("promise"), cast(null(), UTCDateTime),
+                      Promise.made_on,
+                      literal(1)).where(Promise.unit_id.in_(unit_ids))
+    payments = select(Payment.unit_id, literal("payment"), cast(null(), UTCDateTime),
+                      Payment.paid_on,
+                      literal(1)).where(Payment.unit_id.in_(unit_ids), Payment.amount_fen > 0)
+    for unit_id, kind, at, on, proven in session.execute(union_all(notices, promises,
+                                                                   payments)):
+        day = _local_day(at, tz) if kind == "notice" else _as_date(on)
+        found[unit_id].append(Demand(day, kind, bool(proven)))
     return found
+
+
+def _local_day(at, tz: tzinfo) -> date:
+    if isinstance(at, str):  # SQLite hands a union's moments back as text
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(tz).date()
+
+
+def _as_date(on) -> date:
+    return date.fromisoformat(on) if isinstance(on, str) else on
 
 
 def _unpaid_bills(session: Session, unit_ids: list[int], today: date,
@@ -46,9 +62,9 @@ def _unpaid_bills(session: Session, unit_ids: list[int], today: date,
     return bills
 
 
-def bill_ends(session: Session, unit_id: int, today: date, tz: tzinfo) -> dict[int, date]:
-    """bill id -> the day its limitation period ends, for the unit's overdue bills."""
-    bills = _unpaid_bills(session, [unit_id], today)[unit_id]
+def bill_ends(session: Session, unit_id: int, bills: list[tuple[int, date]],
+              tz: tzinfo) -> dict[int, date]:
+    """bill id -> the day its limitation period ends, for these (id, due) bills."""
     return limitation_ends(bills, demands_of(session, [unit_id], tz)[unit_id])
 
 

@@ -271,11 +271,14 @@ class CardPanel:
     links: list[StatementLink]
 
 
-def card_panel(session: Session, unit: Unit, today: date, tz, now: datetime) -> CardPanel:
+def card_panel(session: Session, unit: Unit, card, today: date, tz,
+               now: datetime) -> CardPanel:
+    """Three statements: the demands, the notices, the live links."""
     from ..domain.limitation import ends_soon
     from .limitation import bill_ends
     from .statements import live_links
-    ends = bill_ends(session, unit.id, today, tz)
+    ends = bill_ends(session, unit.id, [(line.bill.id, line.bill.due_date)
+                                        for line in card.lines if line.overdue], tz)
     end = min(ends.values()) if ends else None
     return CardPanel(end, ends_soon(end, today), unit_notices(session, unit.id)[:10],
                      live_links(session, unit.id, now))

@@ -29,9 +29,10 @@ def render_card(unit, status: int = 200, **extra):
     from datetime import datetime, timezone
 
     from ..notices.services import card_panel
-    panel = card_panel(db.session, unit, today(), company_tz(), datetime.now(timezone.utc))
-    return render_template("units/card.html", card=unit_card(db.session, unit, today()),
-                           panel=panel,
+    card = unit_card(db.session, unit, today())
+    panel = card_panel(db.session, unit, card, today(), company_tz(),
+                       datetime.now(timezone.utc))
+    return render_template("units/card.html", card=card, panel=panel,
                            show_phones=can_see_phone_numbers(current_user, unit),
                            next_url=safe_next(request.args.get("next"), "route.index"),
                            card_url=card_url(unit), **extra), status
