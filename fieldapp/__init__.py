@@ -55,6 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         errors,
         imports,
         main,
+        notices,
         photos,
         promises,
         pwa,
@@ -65,7 +66,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         visits,
         workorders,
     )
-    for module in (admin, audit, auth, imports, main, photos, promises, pwa, review, route,
+    for module in (admin, audit, auth, imports, main, notices, photos, promises, pwa, review, route,
                    today, units, visits, workorders):
         app.register_blueprint(module.bp)
     errors.init_app(app)

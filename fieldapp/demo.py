@@ -119,6 +119,7 @@ def seed_demo(session: Session, *, units: int = 1200, seed: int = 1, today: date
     session.flush()
     counts.update(_promises(session, rnd, today))
     counts.update(_review_visits(session, rnd, today))
+    counts.update(_notices(session, today, echo))
     return {"communities": 2 if park else 1,
             "buildings": len(estate_buildings) + len(park_buildings), **counts, "users": 6}
 
@@ -129,6 +130,31 @@ def _review_visits(session: Session, rnd: random.Random, today: date) -> dict[st
     from .demo_visits import seed_review_visits
     from .photos.storage import storage
     return seed_review_visits(session, storage(), rnd, today, company_tz())
+def _notices(session: Session, today: date, echo: Callable[[str], object]) -> dict[str, int]:
+    """A few issued notices and one statement link, so those screens show something; the
+    link's token is printed for the demo, as nothing else can show it again."""
+    from flask import current_app
+
+    from .domain.holds import open_work_order
+    from .models import StatementLink, User
+    from .notices.services import issue_notice, new_token
+    from .photos.storage import storage
+    supervisor = session.scalar(select(User).where(User.username == "supervisor"))
+    units = session.scalars(select(Unit).where(Unit.arrears_fen > 0, Unit.on_hold.is_(False))
+                            .order_by(Unit.oldest_unpaid_due, Unit.id).limit(3)).all()
+    base = current_app.config.get("DEMO_BASE_URL", "http://localhost:8000")
+    with current_app.test_request_context(base_url=base):
+        for kind, unit in zip(("demand_letter", "payment_notice", "reminder"), units):
+            if open_work_order(session, unit.id) is None:
+                issue_notice(session, storage(), unit, supervisor, kind, today=today,
+                             deadline=today + timedelta(days=15), commit=False)
+    if units:
+        token, digest = new_token()
+        session.add(StatementLink(unit_id=units[0].id, token_hash=digest,
+                                  created_by=supervisor.id, channel="share",
+                                  expires_at=datetime.now(timezone.utc) + timedelta(days=30)))
+        echo(f"  statement link for {units[0].label}: {base}/s/{token}")
+    return {"notices": min(len(units), 3)}
 
 
 def _promises(session: Session, rnd: random.Random, today: date) -> dict[str, int]:

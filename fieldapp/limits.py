@@ -34,6 +34,7 @@ TEXT: Mapping[str, int] = MappingProxyType({
     "building_name": 40,
     "address": 200,
     "policy_note": 200,
+    "notice_block": 2000,  # one text block of a notice template
 })
 
 

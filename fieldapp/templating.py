@@ -44,12 +44,13 @@ NAV = {
     Role.SUPERVISOR: [NavItem("route.index", _l("Route"), "route"),
                       NavItem("today.index", _l("Today"), "today"),
                       NavItem("review.index", _l("Review"), "review"),
+                      NavItem("notices.index", _l("Notices"), "notices"),
                       NavItem("workorders.index", _l("Work orders"), "wo"),
-                      NavItem("audit.index", _l("Audit"), "audit"),
                       NavItem("auth.account", _l("Me"), "me")],
     Role.ENGINEER: [NavItem("workorders.index", _l("Work orders"), "wo"),
                     NavItem("auth.account", _l("Me"), "me")],
-    # Five at most fit a phone's bar: import and audit are on the set-up page.
+    # Six at most fit a phone's bar: import, audit (and for admins notices) are on the
+    # set-up page.
     Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
                  NavItem("review.index", _l("Review"), "review"),
                  NavItem("workorders.index", _l("Work orders"), "wo"),

@@ -312,7 +312,7 @@ def test_the_hub_shows_supervisors_their_part_and_admins_everything(app):
 
 
 def test_the_hub_leads_to_import_for_both_and_to_the_audit_trail_for_admins(app):
-    """Import and audit left the admin's bottom bar (five items fit a phone) for the hub."""
+    """Import and audit (and the admin's notices) are on the hub: six items fit a bar."""
     def hub(role):
         html = signed_in(app, make_user(role, locale="en")).get("/admin").get_data(
             as_text=True)
@@ -320,8 +320,9 @@ def test_the_hub_leads_to_import_for_both_and_to_the_audit_trail_for_admins(app)
 
     admin = hub(Role.ADMIN)
     assert 'href="/imports"' in admin and 'href="/audit"' in admin
-    supervisor = hub(Role.SUPERVISOR)  # their bottom bar has the audit trail
-    assert 'href="/imports"' in supervisor and 'href="/audit"' not in supervisor
+    supervisor = hub(Role.SUPERVISOR)  # their bottom bar has the notices
+    assert 'href="/imports"' in supervisor and 'href="/audit"' in supervisor
+    assert 'href="/notices"' in admin and 'href="/notices"' not in supervisor
 
 
 def test_the_admins_bottom_bar_leads_to_set_up_and_a_supervisor_finds_it_on_me(app):

@@ -16,9 +16,11 @@ from fieldapp.models import (
     Complaint,
     InstallmentPlan,
     Role,
+    StatementLink,
     User,
     record_audit,
 )
+from fieldapp.notices.wording import default_blocks
 
 from .factories import PASSWORD, make_user
 from .photos import make_jpeg
@@ -54,6 +56,9 @@ def test_every_state_changing_route_leaves_an_audit_event(app):
 
     def latest_plan_id():
         return db.session.scalar(select(InstallmentPlan.id).order_by(InstallmentPlan.id.desc()))
+
+    def latest_link_id():
+        return db.session.scalar(select(StatementLink.id).order_by(StatementLink.id.desc()))
 
     def new_order_id():
         return db.session.scalar(select(Complaint).order_by(Complaint.id.desc())).work_order.id
@@ -108,6 +113,16 @@ def test_every_state_changing_route_leaves_an_audit_event(app):
          {"repair_notes": "换了门机", **photo}, "work_order.close"),
         ("hk", "workorders.satisfaction", f"/units/{unit}/satisfaction",
          {"satisfied": "no", "note": "还是会停"}, "work_order.reopen"),
+        ("supervisor", "notices.issue_building", "/notices/print",
+         {"building": world.other_unit.building_id, "deadline": "2026-12-10"}, "notice.batch"),
+        ("hk_other", "notices.issue", f"/units/{world.other_unit.id}/notices",
+         {"kind": "demand_letter", "deadline": "2026-12-10"}, "notice.issue"),
+        ("admin", "notices.edit_template",
+         f"/communities/{world.unit.building.community_id}/notice-templates/demand_letter",
+         default_blocks("demand_letter"), "notice.template"),
+        ("hk", "notices.share", f"/units/{unit}/statement-links", {}, "statement.share"),
+        ("hk", "notices.revoke", lambda: f"/statement-links/{latest_link_id()}/revoke", {},
+         "statement.revoke"),
         ("hk", "auth.change_password", "/account/password",
          {"current_password": PASSWORD, "new_password": "another long password",
           "confirm_password": "another long password"}, "user.password_change"),

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from fieldapp.domain.notice_text import BLOCKS
 from fieldapp.extensions import db
+from fieldapp.notices.wording import default_blocks
 
 from .factories import PASSWORD
 from .photos import make_jpeg
@@ -66,10 +68,19 @@ FIELDS = {
                             "valid_from", "note"],
     "admin.create_building": ["community", "name", "address", "floors", "lat", "lon"],
     "admin.update_building": ["name", "address", "floors", "lat", "lon"],
+    "notices.issue_building": ["building", "deadline"],
+    "notices.issue": ["kind", "deadline"],
+    "notices.edit_template": list(BLOCKS),
+    "notices.share": [],
+    "notices.revoke": [],
 }
 # A valid submission per form, which the fuzzer then bends a few fields of, so that
 # it reaches the checks behind the first one.
 BASE = {
+    "notices.issue_building": lambda w: {"building": str(w.other_unit.building_id),
+                                         "deadline": "2026-12-10"},
+    "notices.issue": lambda w: {"kind": "reminder", "deadline": "2026-12-10"},
+    "notices.edit_template": lambda w: default_blocks("reminder"),
     "visits.create": lambda w: {"client_uuid": str(uuid.uuid4()), "outcome": "promised",
                                 "reason": "hardship", "promise_date": "2026-12-01",
                                 "promise_amount": "100", "lat": "31.23", "lon": "121.47"},

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+
+from flask import current_app
 
 from fieldapp.domain.promises import Installment
 from fieldapp.domain.visits import check_visit
@@ -21,9 +23,12 @@ from fieldapp.models import (
     ImportStatus,
     InstallmentPlan,
     ReviewDecision,
+    Notice,
+    NoticeBatch,
     Photo,
     Role,
     ServiceCategory,
+    StatementLink,
     Unit,
     User,
     Visit,
@@ -31,6 +36,7 @@ from fieldapp.models import (
     WorkOrder,
     WorkOrderPhoto,
 )
+from fieldapp.notices.services import issue_for_building, issue_notice, new_token
 from fieldapp.photos.evidence import Upload, store_photos
 from fieldapp.photos.storage import storage
 from fieldapp.promises.services import create_plan
@@ -56,6 +62,10 @@ class World:
     users: dict[str, User | None]
     plan: InstallmentPlan  # on `other_unit`
     waiver: Waiver  # pending, on `unit`
+    notice: Notice  # issued for `other_unit` (`unit` is on hold), in `batch`
+    batch: NoticeBatch
+    statement_link: StatementLink  # shared for `unit`
+    statement_token: str
     clean_visit: Visit  # at `other_unit`, by `hk_other`, no flags, corrected, pending
     correction_photo: Photo  # of the correction of `clean_visit`
     import_job: ImportJob  # a bills file with a bad row, by `admin`
@@ -113,12 +123,26 @@ def make_world() -> World:
                         alias="本期应收")
     db.session.add_all([job, alias])
     db.session.commit()
+    with current_app.test_request_context():
+        batch = issue_for_building(db.session, storage(), other_unit.building,
+                                   users["supervisor"], today=TODAY,
+                                   deadline=TODAY + timedelta(days=15))
+        notice = issue_notice(db.session, storage(), other_unit, users["hk_other"],
+                              "payment_notice", today=TODAY, deadline=TODAY + timedelta(days=15),
+                              batch=batch)
+    # Made directly, not shared: the unit's audit trail stays as the audit tests expect.
+    token, digest = new_token()
+    link = StatementLink(unit_id=unit.id, token_hash=digest, created_by=users["hk"].id,
+                         expires_at=datetime.now(timezone.utc) + timedelta(days=30))
+    db.session.add(link)
+    db.session.commit()
     clean, correction = _clean_corrected_visit(other_unit, users)
     return World(unit=unit, other_unit=other_unit, order=order, visit=visit,
                  visit_photo=visit.photos[0].photo, complaint_photo=complaint.photos[0].photo,
                  after_photo=after, users=users, plan=plan, waiver=waiver, clean_visit=clean,
                  correction_photo=correction.photos[0].photo, import_job=job,
-                 header_alias=alias)
+                 header_alias=alias, notice=notice, batch=batch, statement_link=link,
+                 statement_token=token)
 
 
 def _clean_corrected_visit(unit: Unit, users):

@@ -57,6 +57,11 @@ ACTIONS = {
     "building.create": _l("Building added"),
     "building.update": _l("Building changed"),
     "building.geocode": _l("Building coordinates found"),
+    "notice.issue": _l("Notice issued"),
+    "notice.batch": _l("Building's notices printed"),
+    "notice.template": _l("Notice template changed"),
+    "statement.share": _l("Reminder sent with the statement link"),
+    "statement.revoke": _l("Statement link revoked"),
 }
 
 # The filter's groups: an action belongs to the group its prefix names.
@@ -65,7 +70,8 @@ KINDS = [("visit", _l("Visits")), ("review", _l("Reviews")), ("plan", _l("Instal
          ("work_order", _l("Repairs")), ("user", _l("Sign-ins and accounts")),
          ("import", _l("Imports")),
          ("community", _l("Communities")), ("policy", _l("Policies")),
-         ("building", _l("Buildings"))]
+         ("building", _l("Buildings")),
+         ("notice", _l("Notices")), ("statement", _l("Statement links"))]
 
 
 def action_label(action: str) -> str:
@@ -97,6 +103,8 @@ def summary(event: AuditEvent) -> str:
         return str(_l("%(file)s, %(rows)s rows", file=d["file"], rows=d.get("rows", "—")))
     if event.action.startswith("import.header"):
         return f"{d.get('alias')} → {d.get('field')}"
+    if event.action == "notice.issue":
+        return str(d.get("number", ""))
     if event.action == "user.sign_in" and d.get("address"):
         return str(d["address"])
     return _set_up_summary(event.action, d)

@@ -43,6 +43,7 @@ class VisitData:
     accuracy_m: float | None = None
     geo_error: str = ""
     device_time: datetime | None = None
+    notice_id: int | None = None  # the issued notice delivered, checked against the unit
     errors: dict[str, str] = field(default_factory=dict)
 
 

@@ -16,6 +16,7 @@ from .estate import (
                      UnitUse,
 )
 from .imports import HeaderAlias, ImportJob, ImportKind, ImportStatus
+from .notices import Notice, NoticeBatch, NoticeCounter, NoticeTemplate, StatementLink
 from .people import Assignment, AuditEvent, LoginSession, LoginThrottle, Role, User, record_audit
 from .promises import InstallmentPlan, PlanStatus, Promise, PromiseStatus, Waiver, WaiverStatus
 from .review import (
@@ -57,4 +58,5 @@ __all__ = [
     "Promise", "PromiseStatus", "InstallmentPlan", "PlanStatus", "Waiver", "WaiverStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",
     "Visit", "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",
     "record_audit", "utcnow",
+    "Notice", "NoticeBatch", "NoticeCounter", "NoticeTemplate", "StatementLink",
 ]

@@ -129,6 +129,8 @@ class Visit(db.Model):
     # pending, approved or sent_back (models/review.py ReviewStatus): where the review
     # stands; the only column a review changes.
     review_status: Mapped[str] = mapped_column(String(20), default="pending")
+    # The issued notice this visit delivered (older visits name none).
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id"), index=True)
 
     unit: Mapped[Unit] = relationship()
     user: Mapped[User] = relationship()

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 from flask import Flask, current_app
 
@@ -28,6 +28,7 @@ class StoredKey:
 class Storage(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def get(self, key: str) -> bytes: ...
+    def open(self, key: str) -> BinaryIO: ...
     def exists(self, key: str) -> bool: ...
     def keys(self, prefix: str = "") -> Iterator[StoredKey]: ...
     def delete(self, key: str) -> None: ...
@@ -60,6 +61,10 @@ class LocalStorage:
 
     def get(self, key: str) -> bytes:
         return self._path(key).read_bytes()
+
+    def open(self, key: str) -> BinaryIO:
+        """The object for reading in chunks (a bundle of hundreds of photos)."""
+        return self._path(key).open("rb")
 
     def exists(self, key: str) -> bool:
         return self._path(key).exists()

@@ -2,7 +2,7 @@ from flask import render_template, request, url_for
 from flask_login import current_user, login_required
 
 from ..access import SEES_UNITS, can_see_phone_numbers, get_unit_or_404, role_required
-from ..clock import today
+from ..clock import company_tz, today
 from ..extensions import db
 from ..urls import safe_next
 from . import bp
@@ -26,7 +26,13 @@ def card_url(unit) -> str:
 
 def render_card(unit, status: int = 200, **extra):
     """The unit card; forms posted from it come back here with their errors."""
-    return render_template("units/card.html", card=unit_card(db.session, unit, today()),
+    from datetime import datetime, timezone
+
+    from ..notices.services import card_panel
+    card = unit_card(db.session, unit, today())
+    panel = card_panel(db.session, unit, card, today(), company_tz(),
+                       datetime.now(timezone.utc))
+    return render_template("units/card.html", card=card, panel=panel,
                            show_phones=can_see_phone_numbers(current_user, unit),
                            next_url=safe_next(request.args.get("next"), "route.index"),
                            card_url=card_url(unit), **extra), status

@@ -38,8 +38,10 @@ def _form_page(unit, values: dict, errors: dict, status: int = 200):
     band = overdue_band(days_overdue(unit.oldest_unpaid_due, day),
                         with_earliest_band(bands_from_policy(policy.bands))) \
         if unit.arrears_fen else None
+    from ..notices.services import undelivered_notices
     return render_template(
         "visits/new.html", unit=unit, values=values, errors=errors, choices=choices(),
+        notices=undelivered_notices(db.session, unit.id),
         policy=policy, today=day, band=band,
         suggested_notice=suggested_notice(band.stage if band else None),
         date_chips=date_chips(day, policy.promise_horizon_days),
@@ -84,13 +86,30 @@ def _queued_by_someone_else(form: dict):
     return None
 
 
+def _picked_notice(unit, form: dict, errors: dict):
+    """The issued notice the visit delivered, if one is picked: its kind is the visit's."""
+    from ..notices.services import picked_notice
+    raw = (form.get("notice_id") or "").strip()
+    if not raw:
+        return None
+    notice = picked_notice(db.session, unit.id, raw)
+    if notice is None:
+        errors["notice_id"] = _("Choose a notice of this unit that is not delivered yet.")
+    else:
+        form["notice_type"] = notice.kind.value
+    return notice
+
+
 def _checked(unit, form: dict, batch):
     """The visit as parsed, with every problem found before anything is stored."""
+    notice_errors: dict = {}
+    notice = _picked_notice(unit, form, notice_errors)
     policy = unit.building.community.policy
     data = check_visit(form, photo_count=len(batch.uploads), arrears_fen=unit.arrears_fen,
                        today=today(), promise_horizon_days=policy.promise_horizon_days,
                        limits=current_limits())
-    errors = dict(data.errors)
+    errors = {**data.errors, **notice_errors}
+    data.notice_id = notice.id if notice is not None else None
     if batch.problems:
         errors["photos"] = " ".join(batch.problems)
     complaint = complaint_from_form(form, data, errors)

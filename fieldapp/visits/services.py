@@ -30,6 +30,9 @@ class ClientUuidReused(Exception):
 def payload_sha256(unit_id: int, data: VisitData, photo_shas: list[str]) -> str:
     """What makes two submissions the same visit: every field and every photo."""
     fields = {k: v for k, v in asdict(data).items() if k not in ("errors", "device_time")}
+    if fields.get("notice_id") is None:
+        # Visits queued before notices could be picked hash as they did then.
+        fields.pop("notice_id", None)
     body = json.dumps({"unit": unit_id, "fields": fields, "photos": sorted(photo_shas)},
                       sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
@@ -64,6 +67,7 @@ def record_visit(session: Session, store: Storage, unit: Unit, user: User, data:
                   outcome=data.outcome, reason=data.reason,
                   service_category=data.service_category, reason_detail=data.reason_detail,
                   notice_type=data.notice_type, delivery=data.delivery, notes=data.notes,
+                  notice_id=data.notice_id,
                   lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m,
                   geo_error=data.geo_error)
     building = unit.building

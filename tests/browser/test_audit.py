@@ -11,7 +11,9 @@ pytestmark = pytest.mark.browser
 
 def test_supervisor_filters_the_audit_trail(page):
     sign_in(page, "supervisor")
-    page.click(".bottom-nav .nav-audit")
+    page.click(".bottom-nav .nav-me")
+    page.click("a[href='/admin']")
+    page.click(".admin-hub a[href='/audit']")
     expect(page).to_have_url(re.compile(r"/audit$"))
     expect(page.locator(".audit-event").first).to_be_visible()
     page.select_option("#audit-kind", "user")
