@@ -76,6 +76,9 @@ class Config:
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto we believe.
         self.FIELDAPP_PROXIES = _count("FIELDAPP_PROXIES")
         self.SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a version
+        # The address owners reach the app at, for links printed on notices and shared:
+        # not the Host header of whoever happened to print them.
+        self.PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
         # geocode-buildings: Nominatim's usage policy asks for a user agent naming the
         # application (and a contact), and at most one request a second.
         self.GEOCODER_URL = os.environ.get("GEOCODER_URL", "https://nominatim.openstreetmap.org")

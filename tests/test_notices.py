@@ -315,3 +315,21 @@ def test_the_card_shows_the_limitation_end_and_the_list_names_units_near_it(app,
                            amount_fen=100, made_on=TODAY - timedelta(days=1)))
     db.session.commit()
     assert f'data-unit-id="{unit.id}"' not in client.get("/limitation").get_data(as_text=True)
+
+
+def test_printed_and_shared_links_use_the_public_address_not_the_request_host(app, client,
+                                                                              login_as):
+    """With PUBLIC_URL set, a notice's QR link and a shared link point there, not at the
+    address the printing browser used (here the test client's localhost)."""
+    app.config["PUBLIC_URL"] = "https://pay.example.com"
+    unit = overdue_unit()
+    login_as(make_user(Role.SUPERVISOR, locale="en"))
+    r = client.post(f"/units/{unit.id}/notices", data={
+        "kind": "demand_letter", "deadline": (TODAY + timedelta(days=15)).isoformat()})
+    assert r.status_code == 303
+    notice = db.session.scalar(select(Notice))
+    html = client.get(f"/notices/{notice.id}").get_data(as_text=True)
+    assert "https://pay.example.com/s/" in html and "//localhost/s/" not in html
+    r = client.post(f"/units/{unit.id}/statement-links")
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "https://pay.example.com/s/" in page and "//localhost/s/" not in page

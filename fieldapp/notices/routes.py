@@ -213,7 +213,7 @@ def shared(unit_id: int, link_id: int):
         abort(404)
     kept = session.get("shared_link") or [None, None]
     token = kept[1] if kept[0] == link.id else None
-    url = url_for("notices.statement", token=token, _external=True) if token else None
+    url = notices.statement_url(token) if token else None
     return render_template("notices/share.html", unit=unit, link=link, url=url)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
 import segno
-from flask import render_template, url_for
+from flask import current_app, render_template, url_for
 from flask_babel import force_locale
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -138,6 +138,14 @@ def render_notice(session: Session, unit: Unit, kind: str, *, number: str, today
     return html, card
 
 
+def statement_url(token: str) -> str:
+    """The owner's link: on PUBLIC_URL when it is set, else on this request's address."""
+    base = current_app.config.get("PUBLIC_URL")
+    if base:
+        return base + url_for("notices.statement", token=token)
+    return url_for("notices.statement", token=token, _external=True)
+
+
 @dataclass(frozen=True)
 class Issued:
     notice: Notice
@@ -152,7 +160,7 @@ def issue_notice(session: Session, store: Storage, unit: Unit, user: User, kind:
     ensure_can_dun(session, unit.id)
     number = next_number(session, today.year)
     token, digest = new_token()
-    url = url_for("notices.statement", token=token, _external=True)
+    url = statement_url(token)
     page, card = render_notice(session, unit, kind, number=number, today=today,
                                deadline=deadline, issuer=user, statement_url=url)
     html = page.encode("utf-8")
