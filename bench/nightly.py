@@ -8,7 +8,7 @@ Also: the most a route-list request spends catching up when the job has not run.
 from __future__ import annotations
 
 import argparse
-import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -72,7 +72,10 @@ def sqlite_copies(units: int) -> list[str]:
     urls = []
     for name in COPIES:
         target = DATA / f"nightly-{name}.sqlite3"
-        shutil.copyfile(source, target)
+        target.unlink(missing_ok=True)
+        # The backup API, not a file copy: the latest commits may still be in the WAL.
+        with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)
         urls.append(f"sqlite:///{target}")
     return urls
 

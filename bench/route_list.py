@@ -53,7 +53,9 @@ def build(units: int, url: str | None = None):
                 db.drop_all()
             else:
                 db.engine.dispose()  # no connection may keep the old file open
-                path.unlink(missing_ok=True)
+                for stale in (path, path.with_name(path.name + "-wal"),
+                              path.with_name(path.name + "-shm")):
+                    stale.unlink(missing_ok=True)
             db.create_all()
             from fieldapp.demo import seed_demo
             started = time.perf_counter()
