@@ -49,18 +49,41 @@ def run_on(url: str, day, fn) -> tuple[int, float]:
     return n, seconds
 
 
-def catch_up_ms(url: str, day) -> float:
-    """The first route list request of a day the job missed, for the bench's patch."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
-                      "FIXED_TODAY": day, "WTF_CSRF_ENABLED": False, "ROUTE_CACHE": False})
-    client = app.test_client()
-    client.post("/login", data={"username": USERNAME, "password": PASSWORD})
-    started = time.perf_counter()
-    assert client.get("/route").status_code == 200
-    first = (time.perf_counter() - started) * 1000
-    started = time.perf_counter()
-    client.get("/route")
-    return first, (time.perf_counter() - started) * 1000
+def catch_up_ms(url: str, day) -> tuple[float, float, float]:
+    """The first route list request of a day the job missed, for the bench's patch: the
+    milliseconds it spent catching up (the two refresh calls, timed inside the request),
+    the whole request, and the next request."""
+    from fieldapp.route import routes
+    spent = [0.0]
+
+    def timed(fn):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[0] += (time.perf_counter() - started) * 1000
+        return wrapper
+
+    originals = routes.refresh_stale, routes.refresh_due_promises
+    routes.refresh_stale, routes.refresh_due_promises = map(timed, originals)
+    try:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+                          "FIXED_TODAY": day, "WTF_CSRF_ENABLED": False, "ROUTE_CACHE": False})
+        client = app.test_client()
+        assert client.post("/login", data={"username": USERNAME, "password": PASSWORD}
+                           ).status_code == 303
+        started = time.perf_counter()
+        assert client.get("/route").status_code == 200
+        first = (time.perf_counter() - started) * 1000
+        catch_up, spent[0] = spent[0], 0.0
+        started = time.perf_counter()
+        client.get("/route")
+        with app.app_context():
+            db.engine.dispose()
+        return catch_up, first, (time.perf_counter() - started) * 1000
+    finally:
+        routes.refresh_stale, routes.refresh_due_promises = originals
 
 
 COPIES = ("loop", "set", "request")
@@ -82,7 +105,10 @@ def sqlite_copies(units: int) -> list[str]:
 
 def postgres_copies(units: int) -> list[str]:
     base = pg.start()
-    build(units, base)
+    app, _ = build(units, base)
+    with app.app_context():  # a template database must have no connections
+        db.session.remove()
+        db.engine.dispose()
     urls = []
     psql = [str(pg.PG_BIN / "psql")]
     host, port = base.split("@")[1].split("/")[0].split(":")
@@ -107,7 +133,7 @@ def main() -> None:
     day = TODAY + timedelta(days=args.days)
     print(f"Nightly refresh, {args.units:,} units, {args.days} new day(s)\n")
     print(f"{'database':<12}{'stale units':>12}{'loop':>10}{'set-based':>11}{'speed-up':>10}"
-          f"   target      first request / next")
+          f"   target   catch-up in the first request (target <= 100 ms); request; next")
     kinds = [("SQLite", sqlite_copies)] + ([] if args.skip_postgres else
                                             [("PostgreSQL", postgres_copies)])
     for label, copies in kinds:
@@ -115,9 +141,9 @@ def main() -> None:
         n, loop_s = run_on(loop_url, day, loop_refresh)
         m, set_s = run_on(set_url, day, refresh_stale)
         assert n == m, (n, m)
-        first, after = catch_up_ms(request_url, day)
+        catch_up, first, after = catch_up_ms(request_url, day)
         print(f"{label:<12}{n:>12,}{loop_s:>9.2f}s{set_s:>10.2f}s{loop_s / set_s:>9.1f}x"
-              f"   >= 10x      {first:.0f} ms / {after:.0f} ms (<= 100 ms of catch-up)")
+              f"   >= 10x   {catch_up:.0f} ms; {first:.0f} ms; {after:.0f} ms", flush=True)
 
 
 if __name__ == "__main__":

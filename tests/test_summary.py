@@ -91,3 +91,29 @@ def test_demo_data_loads_on_both_databases_with_true_summaries(app):
         assert (unit.arrears_fen, unit.oldest_unpaid_due) == (a.arrears_fen,
                                                                a.oldest_unpaid_due)
         assert unit.updated_at is not None
+
+
+def test_a_route_request_catches_up_only_a_slice_of_a_missed_nightly_job(app):
+    """When bills fell due and the job did not run, each route-list request refreshes at
+    most CATCH_UP_UNITS of the patch's stale units, until none is left."""
+    from .factories import PASSWORD, make_user
+    from fieldapp.models import Role
+    building = make_building()
+    units = [make_unit(building, number=f"{i:04d}") for i in range(5)]
+    for unit in units:
+        make_bill(unit, 10_000, TODAY + timedelta(days=1))
+    hk = make_user(Role.HOUSEKEEPER, buildings=[building])
+    app.config.update(CATCH_UP_UNITS=2, FIXED_TODAY=TODAY + timedelta(days=2))
+    client = app.test_client()
+    assert client.post("/login", data={"username": hk.username,
+                                       "password": PASSWORD}).status_code == 303
+
+    def caught_up() -> int:
+        db.session.expire_all()
+        return sum(db.session.get(Unit, u.id).arrears_fen == 10_000 for u in units)
+
+    seen = []
+    for _ in range(4):
+        assert client.get("/route").status_code == 200
+        seen.append(caught_up())
+    assert seen == [2, 4, 5, 5]

@@ -59,19 +59,18 @@ def _filters(building_ids: list[int] | None) -> RouteFilters:
     return filters
 
 
-# A request never does more than a slice of the nightly job's work (issue: 7 s once).
-CATCH_UP_UNITS, CATCH_UP_PROMISES = 2_000, 100
-
-
 def _catch_up(day, building_ids) -> None:
     """Bills fall due overnight: bring this patch's summaries up to date once a day, a
-    bounded slice per request, should the nightly job not have run."""
+    bounded slice per request (CATCH_UP_UNITS, CATCH_UP_PROMISES), should the nightly job
+    not have run."""
     if session.get("arrears_checked") != day.isoformat():
-        units = refresh_stale(db.session, day, building_ids, limit=CATCH_UP_UNITS)
-        promised = refresh_due_promises(db.session, day, building_ids, limit=CATCH_UP_PROMISES)
+        most_units = current_app.config["CATCH_UP_UNITS"]
+        most_promises = current_app.config["CATCH_UP_PROMISES"]
+        units = refresh_stale(db.session, day, building_ids, limit=most_units)
+        promised = refresh_due_promises(db.session, day, building_ids, limit=most_promises)
         if units or promised:
             db.session.commit()
-        if units < CATCH_UP_UNITS and promised < CATCH_UP_PROMISES:
+        if units < most_units and promised < most_promises:
             session["arrears_checked"] = day.isoformat()
 
 
