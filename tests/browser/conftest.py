@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import threading
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from werkzeug.serving import make_server
 from fieldapp import create_app
 from fieldapp.extensions import db
 
-from ..conftest import IN_CI, TODAY, _free_port
+from ..conftest import TODAY, _free_port, require
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "screenshots"
@@ -47,12 +48,20 @@ def live_server(live_app):
     server.shutdown()
 
 
+def has_cjk_fonts() -> bool:
+    """Noto Sans CJK is installed (without it Chinese pages render as boxes and the
+    screenshots and layout checks mean nothing)."""
+    try:
+        fonts = subprocess.run(["fc-list"], capture_output=True, text=True, check=False).stdout
+    except OSError:  # no fontconfig at all
+        return False
+    return "noto sans cjk" in fonts.lower()
+
+
 @pytest.fixture(scope="session")
 def pw():
-    if not os.path.exists(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium")
-        pytest.skip("chromium not installed")
+    require(os.path.exists(CHROMIUM), f"{CHROMIUM} is missing: apt-get install chromium")
+    require(has_cjk_fonts(), "Noto Sans CJK fonts are missing: apt-get install fonts-noto-cjk")
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         yield p
