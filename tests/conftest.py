@@ -3,6 +3,7 @@ signed-in users. Every test that takes `app` runs once per database."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -151,4 +152,32 @@ def login_as(client):
         return client
 
     return login
+
+
+@pytest.fixture(scope="session")
+def _words_app():
+    """An app for rendering words only: no database is touched."""
+    return create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "test-secret",
+                       "TESTING": True})
+
+
+@pytest.fixture
+def zh(_words_app):
+    """A request in the default language (Simplified Chinese), for rendering words; not
+    for tests that also send requests to their own `app`."""
+    with _words_app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def in_chinese(zh):
+    """Render a (lazy) message as the default Simplified Chinese UI would show it."""
+    return str
+
+
+def has_chinese(text: str) -> bool:
+    """Text a Chinese reader can read: CJK ideographs and no English words (an
+    untranslated message falls back to its English source)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and \
+        re.search(r"[A-Za-z]{3,}", text) is None
 

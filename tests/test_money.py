@@ -1,0 +1,44 @@
+"""Money as integer fen: yuan shown with separators and sign, yuan typed in any common
+form, phone numbers masked in lists."""
+from __future__ import annotations
+
+import pytest
+
+from fieldapp.domain.money import format_yuan, mask_phone, parse_yuan
+
+
+@pytest.mark.parametrize("fen,text", [(0, "0.00"), (5, "0.05"), (100, "1.00"),
+                                      (123456789, "1,234,567.89"), (-12345, "-123.45"),
+                                      (-5, "-0.05")])
+def test_format_yuan(fen, text):
+    """Two decimals, thousands separators, and a minus sign for credit."""
+    assert format_yuan(fen) == text
+
+
+@pytest.mark.parametrize("text,fen", [("8", 800), ("¥8", 800), ("￥8", 800), (" ￥1,280.5 ", 128_050),
+                                      ("0.10", 10), ("-3", -300)])
+def test_parse_yuan_accepts_what_people_type(text, fen):
+    """Half- and full-width yen signs, separators, spaces and one decimal are fine."""
+    assert parse_yuan(text) == fen
+
+
+@pytest.mark.parametrize("text,words", [("abc", "not a number"), ("", "not a number"),
+                                        ("1.234", "two decimals"), ("Infinity", "two decimals")])
+def test_parse_yuan_says_what_is_wrong(text, words):
+    """Not a number, or fractions of a fen, are refused, saying which."""
+    with pytest.raises(ValueError, match=words):
+        parse_yuan(text)
+
+
+@pytest.mark.parametrize("phone,masked", [
+    ("13812345678", "138****5678"),
+    (" 13812345678 ", "138****5678"),
+    ("+8613812345678", "+86****5678"),
+    ("62345678", "******78"),  # a landline keeps its last two digits
+    ("12345", "***45"),
+    ("123", "*23"),
+    ("12", "12"),
+])
+def test_mask_phone(phone, masked):
+    """Mobiles show the prefix and last four; shorter numbers only their last two."""
+    assert mask_phone(phone) == masked
