@@ -181,3 +181,11 @@ def has_chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text) and \
         re.search(r"[A-Za-z]{3,}", text) is None
 
+
+@pytest.fixture(autouse=True)
+def _fresh_statement_caches():
+    """The route list caches its built SQL per process; each test builds its own, so it
+    runs the code it names (and mutation testing sees which tests reach the builders)."""
+    from fieldapp.route import services
+    services._STATEMENTS.clear()
+    services._BAND_EXPRS.clear()

@@ -1,0 +1,357 @@
+"""The route list's order, bands, chips, search and rows, from the route services: most
+severe band first, then largest arrears; walking order; nearest building; promises first;
+each unit banded by its own community; ties always broken the same way."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from fieldapp.domain.arrears import aging_band, bands_from_policy
+from fieldapp.extensions import db
+from fieldapp.models import DEFAULT_BANDS, Contact, ContactKind, Role, Unit
+from fieldapp.route.services import RouteFilters, band_counts, held_rows, route_page
+
+from .factories import (
+    TODAY,
+    make_bill,
+    make_building,
+    make_community,
+    make_unit,
+    make_user,
+)
+
+
+@pytest.fixture
+def patch(app):
+    community = make_community()
+    b1 = make_building(community, name="1栋", lat=31.2300, lon=121.4700)
+    b2 = make_building(community, name="2栋", lat=31.2400, lon=121.4800)
+    return b1, b2
+
+
+def overdue(building, days: int, amount: int = 10_000, **kw) -> int:
+    unit = make_unit(building, **kw)
+    make_bill(unit, amount, TODAY - timedelta(days=days))
+    return unit.id
+
+
+def listed(*buildings, size: int = 100, page: int = 1, **filters) -> list[int]:
+    f = RouteFilters(building_ids=[b.id for b in buildings], **filters)
+    return [row.unit_id for row in route_page(db.session, f, TODAY, page, size).rows]
+
+
+def set_units(**values_by_unit):
+    """Write summary fields directly, as visits and repairs would have."""
+    for unit_id, values in values_by_unit.items():
+        unit = db.session.get(Unit, int(unit_id.removeprefix("u")))
+        for name, value in values.items():
+            setattr(unit, name, value)
+    db.session.commit()
+
+
+BOUNDARIES = [1, 15, 16, 30, 31, 60, 61, 180, 181]
+
+
+def test_each_unit_is_in_the_band_its_days_overdue_give(patch):
+    """At every band boundary the list's band is the domain's `aging_band`."""
+    b1, _ = patch
+    ids = {overdue(b1, days): days for days in BOUNDARIES}
+    page = route_page(db.session, RouteFilters(building_ids=[b1.id]), TODAY, 1, 50)
+    bands = bands_from_policy(DEFAULT_BANDS)
+    assert {r.unit_id: r.band.key for r in page.rows} == \
+        {u: aging_band(d, bands).key for u, d in ids.items()}
+    assert {r.unit_id: r.days_overdue for r in page.rows} == ids
+
+
+def test_most_severe_band_first_then_largest_arrears_then_unit(patch):
+    """By band (most severe first), then arrears (largest first), then the unit's id."""
+    b1, b2 = patch
+    small_legal = overdue(b1, 200, 1_000)
+    big_demand = overdue(b2, 90, 90_000)
+    tie_a = overdue(b1, 100, 50_000)
+    tie_b = overdue(b2, 70, 50_000)
+    contact = overdue(b1, 20, 99_000)
+    assert listed(b1, b2) == [small_legal, big_demand, tie_a, tie_b, contact]
+
+
+def test_within_a_stage_the_stricter_band_comes_first(app):
+    """Two bands on the same dunning stage: the one with the higher threshold is more
+    severe, whatever the arrears."""
+    community = make_community(bands=[
+        {"key": "early", "min_days": 1, "stage": "reminder"},
+        {"key": "visit1", "min_days": 31, "stage": "visit"},
+        {"key": "visit2", "min_days": 46, "stage": "visit"}])
+    b = make_building(community)
+    in_visit1 = overdue(b, 40, 90_000)
+    in_visit2 = overdue(b, 50, 1_000)
+    assert listed(b) == [in_visit2, in_visit1]
+
+
+def test_walking_order_is_building_floor_then_number(patch):
+    """Walking order: building, then floor, then door number, whatever the arrears."""
+    b1, b2 = patch
+    b2_f1 = overdue(b2, 200, floor=1, number="0101")
+    b1_f3_b = overdue(b1, 5, floor=3, number="0302")
+    b1_f3_a = overdue(b1, 50, floor=3, number="0301")
+    b1_f9 = overdue(b1, 100, floor=9, number="0901")
+    b1_f10 = overdue(b1, 100, floor=10, number="1001")
+    assert listed(b1, b2, sort="walk") == [b1_f3_a, b1_f3_b, b1_f9, b1_f10, b2_f1]
+
+
+def test_nearest_building_first_then_walking_order_inside_it(patch):
+    """Distance ranks buildings; inside a building the floor and number decide; a
+    building without coordinates comes last."""
+    b1, b2 = patch
+    nowhere = make_building(b1.community, lat=None, lon=None)
+    far_low = overdue(b1, 10, floor=2, number="0201")
+    near_high = overdue(b2, 10, floor=7, number="0701")
+    near_low = overdue(b2, 300, floor=1, number="0101")
+    lost = overdue(nowhere, 400, 99_000)
+    order = listed(b1, b2, nowhere, sort="distance", lat=31.2401, lon=121.4801)
+    assert order == [near_low, near_high, far_low, lost]
+    page = route_page(db.session, RouteFilters(building_ids=[b1.id, b2.id, nowhere.id],
+                                               sort="distance", lat=31.2401, lon=121.4801),
+                      TODAY, 1, 10)
+    metres = {r.unit_id: r.distance_m for r in page.rows}
+    assert metres[near_low] < 100 < metres[far_low] and metres[lost] is None
+
+
+def test_distance_without_a_position_is_walking_order(patch):
+    """Asked for "nearest" with no position, the list falls back to walking order."""
+    b1, b2 = patch
+    second = overdue(b2, 200)
+    first = overdue(b1, 5)
+    assert listed(b1, b2, sort="distance") == [first, second]
+    assert listed(b1, b2, sort="distance", lat=31.24) == [first, second]
+
+
+def test_promises_first_by_date_then_by_severity(patch):
+    """Promised units first, soonest first (same date: severity, then arrears); then the
+    unpromised by severity and arrears."""
+    b1, b2 = patch
+    ids = {name: overdue(b, days, amount) for name, b, days, amount in [
+        ("soon", b1, 20, 1_000), ("later_legal", b2, 300, 1_000), ("later_contact", b1, 20, 9_000),
+        ("later_contact_small", b2, 20, 500), ("none_legal", b1, 300, 1_000),
+        ("none_visit", b2, 40, 99_000)]}
+    dates = {"soon": 2, "later_legal": 9, "later_contact": 9, "later_contact_small": 9}
+    set_units(**{f"u{ids[name]}": {"next_promise_date": TODAY + timedelta(days=d)}
+                 for name, d in dates.items()})
+    assert listed(b1, b2, sort="promise") == [ids[n] for n in (
+        "soon", "later_legal", "later_contact", "later_contact_small", "none_legal",
+        "none_visit")]
+
+
+def test_switching_sorts_gives_each_its_own_order(patch):
+    """The same patch asked by arrears, by walk and by promise in turn: each answer in its
+    own order (built statements are kept per sort)."""
+    b1, b2 = patch
+    heavy = overdue(b2, 300, 90_000, floor=1)
+    light = overdue(b1, 20, 1_000, floor=1)
+    set_units(**{f"u{light}": {"next_promise_date": TODAY + timedelta(days=3)}})
+    assert listed(b1, b2) == [heavy, light]
+    assert listed(b1, b2, sort="walk") == [light, heavy]
+    assert listed(b1, b2, sort="promise") == [light, heavy]
+    assert listed(b1, b2) == [heavy, light]
+
+
+def test_exactly_one_page_has_no_next_page(patch):
+    """A patch of exactly one page shows no "more"; one unit more does."""
+    b1, _ = patch
+    for i in range(4):
+        overdue(b1, 20 + i)
+    f = RouteFilters(building_ids=[b1.id])
+    assert route_page(db.session, f, TODAY, 1, 4).has_more is False
+    overdue(b1, 90)
+    first, second = (route_page(db.session, f, TODAY, n, 4) for n in (1, 2))
+    assert first.has_more and not second.has_more
+    assert len(first.rows) == 4 and len(second.rows) == 1
+
+
+def test_pages_do_not_overlap_or_skip(patch):
+    """Paging through the list visits every unit once, in the list's order."""
+    b1, b2 = patch
+    ids = [overdue(b1 if i % 2 else b2, 10 + i * 7, 1_000 + (i % 3) * 500) for i in range(11)]
+    pages = [listed(b1, b2, size=4, page=n) for n in (1, 2, 3)]
+    assert sum(pages, []) == listed(b1, b2) and sorted(sum(pages, [])) == sorted(ids)
+
+
+def test_only_overdue_units_of_the_patch_are_listed(patch):
+    """A unit with one fen overdue is listed; settled units, units with bills not yet
+    due, units on hold and units outside the patch are not."""
+    b1, b2 = patch
+    one_fen = overdue(b1, 3, 1)
+    make_unit(b1)  # no bills at all
+    make_bill(make_unit(b1), 50_000, TODAY)  # due today: not yet overdue
+    held = overdue(b1, 100)
+    set_units(**{f"u{held}": {"on_hold": True}})
+    overdue(b2, 100)  # another building
+    assert listed(b1) == [one_fen]
+    assert [r.unit_id for r in held_rows(db.session, RouteFilters(building_ids=[b1.id]),
+                                         TODAY, {p.community_id: p for p in _policies()})] == [held]
+
+
+def _policies():
+    from fieldapp.models import Policy
+    return db.session.scalars(db.select(Policy)).all()
+
+
+def test_held_units_are_in_walking_order(patch):
+    """The repair-pending section lists held units by building, floor and number."""
+    b1, b2 = patch
+    ids = [overdue(b2, 300, floor=1), overdue(b1, 20, floor=5), overdue(b1, 90, floor=2)]
+    set_units(**{f"u{u}": {"on_hold": True} for u in ids})
+    rows = held_rows(db.session, RouteFilters(building_ids=[b1.id, b2.id]), TODAY,
+                     {p.community_id: p for p in _policies()})
+    assert [r.unit_id for r in rows] == [ids[2], ids[1], ids[0]]
+    assert all(r.badges[0] == "on_hold" for r in rows)
+
+
+def test_band_filter_keeps_one_band(patch):
+    """Filtering by a band lists only that band's units, still in arrears order."""
+    b1, b2 = patch
+    small, big = overdue(b1, 40, 1_000), overdue(b2, 50, 9_000)
+    overdue(b1, 100)
+    assert listed(b1, b2, band="visit") == [big, small]
+    assert listed(b1, b2, band="reminder") == []
+
+
+def test_chips_count_every_band_most_severe_first_ignoring_the_band_filter(patch):
+    """One chip per band, most severe first, each with its units and arrears; the held
+    units are counted apart; choosing a band does not change the chips."""
+    b1, b2 = patch
+    overdue(b1, 40, 1_000)
+    overdue(b2, 45, 2_550)
+    overdue(b2, 400, 7_000)
+    held_a, held_b = overdue(b1, 100), overdue(b1, 5)
+    set_units(**{f"u{held_a}": {"on_hold": True}, f"u{held_b}": {"on_hold": True}})
+    policies = {p.community_id: p for p in _policies()}
+    f = RouteFilters(building_ids=[b1.id, b2.id])
+    counts, held = band_counts(db.session, f, TODAY, policies)
+    assert [(c.band.key, c.units, c.arrears_fen) for c in counts] == [
+        ("legal", 1, 7_000), ("demand", 0, 0), ("visit", 2, 3_550), ("contact", 0, 0),
+        ("reminder", 0, 0)]
+    assert held == 2
+    assert band_counts(db.session, replace(f, band="legal"), TODAY, policies) == (counts, held)
+
+
+def test_an_empty_patch_has_no_rows_and_no_chips(app):
+    """No buildings, no policies: nothing to list or count."""
+    f = RouteFilters(building_ids=[])
+    assert route_page(db.session, f, TODAY, 1, 30).rows == []
+    assert band_counts(db.session, f, TODAY, {}) == ([], 0)
+    assert held_rows(db.session, f, TODAY, {}) == []
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("1203", ["1203"]),
+    ("12", ["1203", "1205"]),
+    ("张", ["1203"]),           # surname
+    ("张伟", ["1203"]),         # name
+    ("伟", []),                 # a name is matched from its start
+    ("李四", ["0801"]),         # a tenant is found too
+    ("1%3", []),                # LIKE wildcards are plain text, not wildcards
+    ("1_0", []),
+    ("12\\", ["1203", "1205"]),  # a stray backslash is ignored
+    ("A-1-08", ["0801"]),       # building-number, as shown on the rows
+    ("A-1-12", []),
+    ("", ["0801", "1203", "1205"]),
+])
+def test_search_by_number_name_or_label(app, query, expected):
+    """Search finds a door number's start, a contact's surname or name start, or the
+    row's "building-number" label, even when the building's name has a dash."""
+    a1 = make_building(name="A-1")
+    b = make_building(make_community(), name="B")
+    in_a1 = make_unit(a1, number="0801", owner="王芳")
+    db.session.add(Contact(unit=in_a1, kind=ContactKind.TENANT, name="李四", surname="李"))
+    db.session.commit()
+    make_bill(in_a1, 1_000, TODAY - timedelta(days=40))
+    for number, owner in (("1203", "张伟"), ("1205", "刘洋")):
+        make_bill(make_unit(b, number=number, owner=owner), 1_000, TODAY - timedelta(days=40))
+    f = RouteFilters(building_ids=[a1.id, b.id], q=query, sort="walk")
+    page = route_page(db.session, f, TODAY, 1, 30)
+    assert sorted(r.label.rsplit("-", 1)[1] for r in page.rows) == expected
+
+
+def test_a_row_shows_the_owner_not_the_tenant(patch):
+    """The row's name and number are the owner's (or the company's finance contact),
+    the first one on file; a tenant is never shown instead."""
+    b1, _ = patch
+    unit_id = overdue(b1, 40, owner=None)
+    unit = db.session.get(Unit, unit_id)
+    db.session.add_all([
+        Contact(unit=unit, kind=ContactKind.TENANT, name="赵磊", surname="赵", phone="15800000001"),
+        Contact(unit=unit, kind=ContactKind.OWNER, name="陈静", surname="陈", phone="13600000002"),
+        Contact(unit=unit, kind=ContactKind.OWNER, name="陈默", surname="默", phone="13600000003"),
+    ])
+    company = db.session.get(Unit, overdue(b1, 50, owner=None))
+    db.session.add(Contact(unit=company, kind=ContactKind.FINANCE, name="财务部", surname="财",
+                           phone="02100000004"))
+    db.session.commit()
+    rows = {r.unit_id: r for r in
+            route_page(db.session, RouteFilters(building_ids=[b1.id]), TODAY, 1, 30).rows}
+    assert (rows[unit_id].owner_surname, rows[unit_id].owner_phone) == ("陈", "13600000002")
+    assert (rows[company.id].owner_surname, rows[company.id].owner_phone) == ("财", "02100000004")
+
+
+def test_row_fields_come_from_the_unit(patch):
+    """Label, floor, arrears, days overdue, late fee, last visit and promise come
+    through as stored."""
+    b1, _ = patch
+    unit_id = overdue(b1, 45, 100_000, floor=7, number="0702")
+    visited = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+    set_units(**{f"u{unit_id}": {"last_visit_at": visited, "last_visit_outcome": "refused",
+                                 "next_promise_date": TODAY + timedelta(days=5)}})
+    row = route_page(db.session, RouteFilters(building_ids=[b1.id]), TODAY, 1, 30).rows[0]
+    assert (row.label, row.building_id, row.floor) == ("1栋-0702", b1.id, 7)
+    assert (row.arrears_fen, row.days_overdue, row.late_fee_fen) == (100_000, 45, 900)
+    assert row.last_visit_at.replace(tzinfo=timezone.utc) == visited
+    assert (row.last_visit_outcome, row.next_promise_date) == ("refused",
+                                                                TODAY + timedelta(days=5))
+    assert row.distance_m is None
+
+
+@pytest.mark.parametrize("values,badges", [
+    ({}, []),
+    ({"rectified_at": datetime(2026, 11, 1, tzinfo=timezone.utc)}, ["rectified"]),
+    ({"next_promise_date": TODAY + timedelta(days=1)}, ["promise"]),
+    ({"next_promise_date": TODAY}, ["promise_due"]),
+    ({"next_promise_date": TODAY - timedelta(days=3)}, ["promise_due"]),
+    ({"late_fee_waived": True}, ["waived"]),
+    ({"rectified_at": datetime(2026, 11, 1, tzinfo=timezone.utc), "late_fee_waived": True,
+      "next_promise_date": TODAY + timedelta(days=1)}, ["rectified", "promise", "waived"]),
+])
+def test_row_badges(patch, values, badges):
+    """Rectified, promise coming or due (today or past), late fee waived: in that order."""
+    b1, _ = patch
+    unit_id = overdue(b1, 45, 100_000)
+    set_units(**{f"u{unit_id}": values})
+    row = route_page(db.session, RouteFilters(building_ids=[b1.id]), TODAY, 1, 30).rows[0]
+    assert row.badges == badges
+    assert row.late_fee_fen == (0 if values.get("late_fee_waived") else 900)
+
+
+def test_a_held_row_says_on_hold_not_rectified(patch):
+    """A unit back on hold after an earlier repair shows the hold, not the old repair."""
+    b1, _ = patch
+    unit_id = overdue(b1, 45)
+    set_units(**{f"u{unit_id}": {"on_hold": True,
+                                 "rectified_at": datetime(2026, 11, 1, tzinfo=timezone.utc)}})
+    rows = held_rows(db.session, RouteFilters(building_ids=[b1.id]), TODAY,
+                     {p.community_id: p for p in _policies()})
+    assert rows[0].badges == ["on_hold"]
+
+
+def test_the_route_list_page_walks_the_same_order(client, login_as, patch):
+    """Over HTTP the rows come in the services' order, for each sort."""
+    b1, b2 = patch
+    overdue(b1, 200, 1_000, floor=5)
+    overdue(b2, 40, 90_000, floor=1)
+    overdue(b1, 40, 5_000, floor=2)
+    login_as(make_user(Role.HOUSEKEEPER, buildings=[b1, b2]))
+    for sort in ("band", "walk"):
+        html = client.get(f"/route?sort={sort}").get_data(as_text=True)
+        shown = [int(u) for u in re.findall(r'id="unit-(\d+)"', html)]
+        assert shown == listed(b1, b2, sort=sort), sort
