@@ -8,6 +8,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
@@ -180,6 +181,17 @@ def has_chinese(text: str) -> bool:
     untranslated message falls back to its English source)."""
     return any("\u4e00" <= ch <= "\u9fff" for ch in text) and \
         re.search(r"[A-Za-z]{3,}", text) is None
+
+
+@pytest.fixture
+def shanghai_clock(monkeypatch):
+    """The server machine's own clock set to China Standard Time: times the app stores
+    must still be UTC."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)

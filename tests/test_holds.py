@@ -18,7 +18,16 @@ from fieldapp.domain.holds import (
     refresh_hold,
 )
 from fieldapp.extensions import db
-from fieldapp.models import Complaint, NoticeType, Outcome, Role, Unit, Visit, WorkOrder, WorkOrderStatus
+from fieldapp.models import (
+    Complaint,
+    NoticeType,
+    Outcome,
+    Role,
+    Unit,
+    Visit,
+    WorkOrder,
+    WorkOrderStatus,
+)
 
 from .factories import TODAY, make_bill, make_building, make_unit, make_user
 from .photos import make_jpeg

@@ -15,8 +15,8 @@ def test_format_yuan(fen, text):
     assert format_yuan(fen) == text
 
 
-@pytest.mark.parametrize("text,fen", [("8", 800), ("¥8", 800), ("￥8", 800), (" ￥1,280.5 ", 128_050),
-                                      ("0.10", 10), ("-3", -300)])
+@pytest.mark.parametrize("text,fen", [("8", 800), ("¥8", 800), ("￥8", 800),
+                                      (" ￥1,280.5 ", 128_050), ("0.10", 10), ("-3", -300)])
 def test_parse_yuan_accepts_what_people_type(text, fen):
     """Half- and full-width yen signs, separators, spaces and one decimal are fine."""
     assert parse_yuan(text) == fen

@@ -56,14 +56,35 @@ BOUNDARIES = [1, 15, 16, 30, 31, 60, 61, 180, 181]
 
 
 def test_each_unit_is_in_the_band_its_days_overdue_give(patch):
-    """At every band boundary the list's band is the domain's `aging_band`."""
+    """At every band boundary the row's band, the band filter and the chips all agree
+    with the domain's `aging_band`."""
     b1, _ = patch
     ids = {overdue(b1, days): days for days in BOUNDARIES}
     page = route_page(db.session, RouteFilters(building_ids=[b1.id]), TODAY, 1, 50)
     bands = bands_from_policy(DEFAULT_BANDS)
-    assert {r.unit_id: r.band.key for r in page.rows} == \
-        {u: aging_band(d, bands).key for u, d in ids.items()}
+    expected = {u: aging_band(d, bands).key for u, d in ids.items()}
+    assert {r.unit_id: r.band.key for r in page.rows} == expected
     assert {r.unit_id: r.days_overdue for r in page.rows} == ids
+    for band in bands:
+        assert set(listed(b1, band=band.key)) == {u for u, k in expected.items() if k == band.key}
+    counts, _ = band_counts(db.session, RouteFilters(building_ids=[b1.id]), TODAY,
+                            {p.community_id: p for p in _policies()})
+    assert {c.band.key: c.units for c in counts} == \
+        {b.key: list(expected.values()).count(b.key) for b in bands}
+
+
+def test_a_change_to_a_communitys_bands_applies_at_once(patch):
+    """An administrator moving a band's threshold re-bands the list on the next request,
+    in the same process."""
+    b1, _ = patch
+    unit_id = overdue(b1, 40)
+    assert [r.band.key for r in route_page(db.session, RouteFilters(building_ids=[b1.id]),
+                                           TODAY, 1, 30).rows] == ["visit"]
+    policy = b1.community.policy
+    policy.bands = [dict(b, min_days=45) if b["key"] == "visit" else b for b in policy.bands]
+    db.session.commit()
+    assert listed(b1, band="contact") == [unit_id]
+    assert listed(b1, band="visit") == []
 
 
 def test_most_severe_band_first_then_largest_arrears_then_unit(patch):
@@ -117,6 +138,13 @@ def test_nearest_building_first_then_walking_order_inside_it(patch):
                       TODAY, 1, 10)
     metres = {r.unit_id: r.distance_m for r in page.rows}
     assert metres[near_low] < 100 < metres[far_low] and metres[lost] is None
+
+
+def test_distance_with_no_building_placed_is_floor_and_number(app):
+    """When no building of the patch has coordinates, "nearest" lists by floor and door."""
+    b = make_building(lat=None, lon=None)
+    high, low = overdue(b, 300, floor=9), overdue(b, 10, floor=2)
+    assert listed(b, sort="distance", lat=31.24, lon=121.48) == [low, high]
 
 
 def test_distance_without_a_position_is_walking_order(patch):
@@ -198,15 +226,54 @@ def _policies():
     return db.session.scalars(db.select(Policy)).all()
 
 
-def test_held_units_are_in_walking_order(patch):
-    """The repair-pending section lists held units by building, floor and number."""
+def test_held_units_are_in_walking_order_whatever_the_band_filter(patch):
+    """The repair-pending section lists every held unit by building, floor and number
+    (a shop's number need not follow its floor), even while the list is filtered."""
     b1, b2 = patch
-    ids = [overdue(b2, 300, floor=1), overdue(b1, 20, floor=5), overdue(b1, 90, floor=2)]
+    ids = [overdue(b2, 300, floor=1), overdue(b1, 20, floor=5, number="0502"),
+           overdue(b1, 90, floor=2, number="S-12"), overdue(b1, 40, floor=5, number="0501")]
     set_units(**{f"u{u}": {"on_hold": True} for u in ids})
-    rows = held_rows(db.session, RouteFilters(building_ids=[b1.id, b2.id]), TODAY,
-                     {p.community_id: p for p in _policies()})
-    assert [r.unit_id for r in rows] == [ids[2], ids[1], ids[0]]
-    assert all(r.badges[0] == "on_hold" for r in rows)
+    policies = {p.community_id: p for p in _policies()}
+    for band in (None, "visit"):
+        rows = held_rows(db.session, RouteFilters(building_ids=[b1.id, b2.id], band=band),
+                         TODAY, policies)
+        assert [r.unit_id for r in rows] == [ids[2], ids[3], ids[1], ids[0]], band
+        assert all(r.badges[0] == "on_hold" for r in rows)
+
+
+def test_held_units_are_searched_like_the_list(patch):
+    """A search narrows the repair-pending section too (each search its own query)."""
+    b1, _ = patch
+    found, other = overdue(b1, 40, number="0801"), overdue(b1, 40, number="1203")
+    set_units(**{f"u{found}": {"on_hold": True}, f"u{other}": {"on_hold": True}})
+    policies = {p.community_id: p for p in _policies()}
+    rows = held_rows(db.session, RouteFilters(building_ids=[b1.id]), TODAY, policies)
+    assert {r.unit_id for r in rows} == {found, other}
+    rows = held_rows(db.session, RouteFilters(building_ids=[b1.id], q="08"), TODAY, policies)
+    assert [r.unit_id for r in rows] == [found]
+
+
+def test_buildings_with_half_a_position_count_as_unplaced(patch):
+    """A building missing its latitude or its longitude sorts last, with no distance."""
+    b1, b2 = patch
+    no_lat = make_building(b1.community, lat=None, lon=121.48)
+    no_lon = make_building(b1.community, lat=31.24, lon=None)
+    placed = overdue(b2, 10)
+    unplaced = [overdue(no_lat, 10), overdue(no_lon, 10)]
+    page = route_page(db.session, RouteFilters(building_ids=[b2.id, no_lat.id, no_lon.id],
+                                               sort="distance", lat=31.2401, lon=121.4801),
+                      TODAY, 1, 10)
+    assert page.rows[0].unit_id == placed and {r.unit_id for r in page.rows[1:]} == set(unplaced)
+    assert [r.distance_m is None for r in page.rows] == [False, True, True]
+
+
+def test_supervisors_sort_every_patch_by_distance(patch):
+    """With no patch (a supervisor's overview) the nearest building still comes first."""
+    b1, b2 = patch
+    far, near = overdue(b1, 10), overdue(b2, 10)
+    page = route_page(db.session, RouteFilters(building_ids=None, sort="distance",
+                                               lat=31.2401, lon=121.4801), TODAY, 1, 10)
+    assert [r.unit_id for r in page.rows] == [near, far]
 
 
 def test_band_filter_keeps_one_band(patch):
@@ -238,9 +305,10 @@ def test_chips_count_every_band_most_severe_first_ignoring_the_band_filter(patch
 
 
 def test_an_empty_patch_has_no_rows_and_no_chips(app):
-    """No buildings, no policies: nothing to list or count."""
+    """No buildings, no policies: nothing to list or count, and no next page."""
     f = RouteFilters(building_ids=[])
-    assert route_page(db.session, f, TODAY, 1, 30).rows == []
+    empty = route_page(db.session, f, TODAY, 1, 30)
+    assert (empty.rows, empty.page, empty.has_more, empty.policies) == ([], 1, False, {})
     assert band_counts(db.session, f, TODAY, {}) == ([], 0)
     assert held_rows(db.session, f, TODAY, {}) == []
 
@@ -252,12 +320,13 @@ def test_an_empty_patch_has_no_rows_and_no_chips(app):
     ("张伟", ["1203"]),         # name
     ("伟", []),                 # a name is matched from its start
     ("李四", ["0801"]),         # a tenant is found too
-    ("1%3", []),                # LIKE wildcards are plain text, not wildcards
-    ("1_0", []),
+    ("Smith", ["0801"]),        # a surname that does not start the name
+    ("1%3", ["1301"]),          # LIKE wildcards are dropped, not obeyed
+    ("1_0", ["1003"]),
     ("12\\", ["1203", "1205"]),  # a stray backslash is ignored
     ("A-1-08", ["0801"]),       # building-number, as shown on the rows
     ("A-1-12", []),
-    ("", ["0801", "1203", "1205"]),
+    ("", ["0801", "1003", "1203", "1205", "1301"]),
 ])
 def test_search_by_number_name_or_label(app, query, expected):
     """Search finds a door number's start, a contact's surname or name start, or the
@@ -265,10 +334,12 @@ def test_search_by_number_name_or_label(app, query, expected):
     a1 = make_building(name="A-1")
     b = make_building(make_community(), name="B")
     in_a1 = make_unit(a1, number="0801", owner="王芳")
-    db.session.add(Contact(unit=in_a1, kind=ContactKind.TENANT, name="李四", surname="李"))
+    db.session.add_all([
+        Contact(unit=in_a1, kind=ContactKind.TENANT, name="李四", surname="李"),
+        Contact(unit=in_a1, kind=ContactKind.TENANT, name="Tom Smith", surname="Smith")])
     db.session.commit()
     make_bill(in_a1, 1_000, TODAY - timedelta(days=40))
-    for number, owner in (("1203", "张伟"), ("1205", "刘洋")):
+    for number, owner in (("1203", "张伟"), ("1205", "刘洋"), ("1301", "陈静"), ("1003", "赵磊")):
         make_bill(make_unit(b, number=number, owner=owner), 1_000, TODAY - timedelta(days=40))
     f = RouteFilters(building_ids=[a1.id, b.id], q=query, sort="walk")
     page = route_page(db.session, f, TODAY, 1, 30)
@@ -277,7 +348,7 @@ def test_search_by_number_name_or_label(app, query, expected):
 
 def test_a_row_shows_the_owner_not_the_tenant(patch):
     """The row's name and number are the owner's (or the company's finance contact),
-    the first one on file; a tenant is never shown instead."""
+    the first one on file; a tenant is never shown instead, even when alone."""
     b1, _ = patch
     unit_id = overdue(b1, 40, owner=None)
     unit = db.session.get(Unit, unit_id)
@@ -290,10 +361,15 @@ def test_a_row_shows_the_owner_not_the_tenant(patch):
     db.session.add(Contact(unit=company, kind=ContactKind.FINANCE, name="财务部", surname="财",
                            phone="02100000004"))
     db.session.commit()
+    tenanted = db.session.get(Unit, overdue(b1, 60, owner=None))
+    db.session.add(Contact(unit=tenanted, kind=ContactKind.TENANT, name="孙丽", surname="孙",
+                           phone="15800000005"))
+    db.session.commit()
     rows = {r.unit_id: r for r in
             route_page(db.session, RouteFilters(building_ids=[b1.id]), TODAY, 1, 30).rows}
     assert (rows[unit_id].owner_surname, rows[unit_id].owner_phone) == ("陈", "13600000002")
     assert (rows[company.id].owner_surname, rows[company.id].owner_phone) == ("财", "02100000004")
+    assert (rows[tenanted.id].owner_surname, rows[tenanted.id].owner_phone) == ("", "")
 
 
 def test_row_fields_come_from_the_unit(patch):
@@ -330,6 +406,7 @@ def test_row_badges(patch, values, badges):
     set_units(**{f"u{unit_id}": values})
     row = route_page(db.session, RouteFilters(building_ids=[b1.id]), TODAY, 1, 30).rows[0]
     assert row.badges == badges
+    assert row.late_fee_waived is values.get("late_fee_waived", False)
     assert row.late_fee_fen == (0 if values.get("late_fee_waived") else 900)
 
 
@@ -355,3 +432,58 @@ def test_the_route_list_page_walks_the_same_order(client, login_as, patch):
         html = client.get(f"/route?sort={sort}").get_data(as_text=True)
         shown = [int(u) for u in re.findall(r'id="unit-(\d+)"', html)]
         assert shown == listed(b1, b2, sort=sort), sort
+
+
+MIXED_BANDS = [{"key": "reminder", "min_days": 1, "stage": "reminder"},
+               {"key": "v1", "min_days": 35, "stage": "visit"},
+               {"key": "v2", "min_days": 46, "stage": "visit"},
+               {"key": "late", "min_days": 200, "stage": "demand"}]
+
+
+@pytest.fixture
+def mixed(app):
+    """An estate with the default bands and a park whose bands differ: a stage that
+    starts later than the estate's legal band, two bands on one stage."""
+    estate = make_building(make_community())
+    park = make_building(make_community(bands=MIXED_BANDS))
+    return estate, park
+
+
+def test_severity_is_the_stage_first_then_the_threshold(mixed):
+    """A park unit 210 days in a demand-stage band comes after an estate unit in the legal
+    band at 190 days; within one stage the stricter band first."""
+    estate, park = mixed
+    legal = overdue(estate, 190, 1_000)
+    late = overdue(park, 210, 90_000)
+    in_v2 = overdue(park, 50, 1_000)
+    in_v1 = overdue(park, 40, 90_000)
+    assert listed(estate, park) == [legal, late, in_v2, in_v1]
+
+
+def test_chips_of_mixed_bands_run_from_the_most_severe_stage(mixed):
+    """Chips come by stage (most severe first), then by threshold within a stage, each
+    key once."""
+    estate, park = mixed
+    policies = {p.community_id: p for p in _policies()}
+    counts, _ = band_counts(db.session, RouteFilters(building_ids=[estate.id, park.id]), TODAY,
+                            policies)
+    assert [c.band.key for c in counts] == ["legal", "late", "demand", "v2", "v1", "visit",
+                                            "contact", "reminder"]
+
+
+def test_two_patches_with_other_bands_are_each_counted_by_their_own(mixed):
+    """One process serving two housekeepers in turn, one per community, with the same
+    filters: each patch's chips and rows use its own bands (statements are not mixed)."""
+    estate, park = mixed
+    overdue(estate, 40, 1_000)
+    overdue(park, 40, 2_000)
+    for building, band in ((estate, "visit"), (park, "v1"), (estate, "visit")):
+        policies = {p.community_id: p for p in _policies()
+                    if p.community_id == building.community_id}
+        f = RouteFilters(building_ids=[building.id])
+        counts, _ = band_counts(db.session, f, TODAY, policies)
+        assert {c.band.key: c.units for c in counts if c.units} == {band: 1}
+        page = route_page(db.session, f, TODAY, 1, 30, policies)
+        assert [r.band.key for r in page.rows] == [band]
+        chosen = route_page(db.session, replace(f, band=band), TODAY, 1, 30, policies)
+        assert [r.unit_id for r in chosen.rows] == [r.unit_id for r in page.rows]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import date, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -28,6 +29,7 @@ from fieldapp.photos.storage import LocalStorage
 from fieldapp.visits.choices import label
 from fieldapp.visits.services import payload_sha256, record_visit
 
+from .conftest import has_chinese
 from .factories import TODAY, make_bill, make_building, make_unit, make_user
 from .photos import make_jpeg
 
@@ -44,24 +46,32 @@ def door(app, tmp_path):
     return hk, unit, LocalStorage(str(tmp_path / "store"))
 
 
-def record(door, photos=(), **form):
+def record(door, photos=(), tz=timezone.utc, **form):
     hk, unit, store = door
     form.setdefault("client_uuid", str(uuid.uuid4()))
     data = check_visit(form, photo_count=len(photos), arrears_fen=unit.arrears_fen, today=TODAY,
                        promise_horizon_days=30)
     assert data.errors == {}, data.errors
     uploads = [Upload(name, content, meta) for name, content, meta in photos]
-    return record_visit(db.session, store, unit, hk, data, uploads, today=TODAY, tz=timezone.utc)
+    return record_visit(db.session, store, unit, hk, data, uploads, today=TODAY, tz=tz)
 
 
-def test_every_checked_field_is_stored(door):
-    """What the form check kept is what the visit row holds, with who and where."""
+def as_utc(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone-aware columns.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def test_every_checked_field_is_stored(door, shanghai_clock):
+    """What the form check kept is what the visit row holds, with who and where, at the
+    server's time in UTC (whatever the machine's own zone)."""
     hk, unit, _ = door
     key = str(uuid.uuid4())
+    before = datetime.now(timezone.utc)
     visit, created = record(door, client_uuid=key, outcome="met_owner", reason="service",
                             service_category="lift", reason_detail="电梯坏了",
                             notes="约了周六", lat=str(LAT), lon=str(LON), accuracy="8",
                             geo_error="", device_time="2026-11-22T01:02:03Z")
+    assert before <= as_utc(visit.created_at) <= datetime.now(timezone.utc)
     db.session.expire_all()
     stored = db.session.get(Visit, visit.id)
     assert created and (stored.client_uuid, stored.unit_id, stored.user_id) == (key, unit.id, hk.id)
@@ -84,6 +94,16 @@ def test_a_notice_is_stored_with_its_delivery_and_photos_in_order(door):
     stored = db.session.get(Visit, visit.id)
     assert (stored.notice_type.value, stored.delivery.value) == ("demand_letter", "handed")
     assert [(p.position, p.client_meta) for p in stored.photos] == [(0, {"n": 1}), (1, {"n": 2})]
+
+
+def test_photo_capture_times_are_read_in_the_company_time_zone(door):
+    """A camera writes local time: 10:00 in Shanghai is stored as 02:00 UTC."""
+    visit, _ = record(door, photos=[("d.jpg", make_jpeg(taken="2026:11:21 10:00:00"), {})],
+                      tz=ZoneInfo("Asia/Shanghai"), outcome="nobody_home",
+                      notice_type="reminder", delivery="door")
+    taken = visit.photos[0].photo.taken_at
+    assert taken.replace(tzinfo=taken.tzinfo or timezone.utc) == \
+        datetime(2026, 11, 21, 2, 0, tzinfo=timezone.utc)
 
 
 def test_the_stored_digest_is_of_the_visit_and_its_photos(door):
@@ -153,8 +173,8 @@ def test_a_payment_on_the_spot_is_reported_not_booked(door):
 
 
 def test_the_unit_summary_follows_the_latest_visit_and_the_soonest_open_promise(door):
-    """Last visit and outcome are the newest visit's; the promise date is the soonest
-    promise still open."""
+    """Last visit and outcome are the newest visit's; the promise date is the unit's
+    soonest promise still open (not a neighbour's)."""
     _, unit, _ = door
     record(door, outcome="promised", reason="hardship", promise_date="2026-12-10",
            promise_amount="100")
@@ -162,6 +182,8 @@ def test_the_unit_summary_follows_the_latest_visit_and_the_soonest_open_promise(
            promise_amount="100")
     soonest = db.session.scalar(select(Promise).where(Promise.due_date == date(2026, 12, 3)))
     soonest.status = PromiseStatus.KEPT
+    neighbour = make_unit(unit.building)
+    db.session.add(Promise(unit_id=neighbour.id, due_date=date(2026, 11, 25), amount_fen=100))
     db.session.commit()
     last, _ = record(door, outcome="nobody_home")
     stored = db.session.get(Unit, unit.id)
@@ -214,7 +236,8 @@ def test_a_long_complaint_is_cut_at_its_limit(client, login_as, door):
     """The repair description is kept up to 2000 characters."""
     hk, unit, _ = door
     login_as(hk)
-    assert post(client, unit.id, complaint="1", complaint_description="漏" * 2500).status_code == 201
+    r = post(client, unit.id, complaint="1", complaint_description="漏" * 2500)
+    assert r.status_code == 201
     assert db.session.scalar(select(Complaint.description)) == "漏" * 2000
 
 
@@ -236,7 +259,7 @@ def test_a_complaint_needs_words(client, login_as, door):
     hk, unit, _ = door
     login_as(hk)
     r = post(client, unit.id, complaint="1", complaint_description="   ")
-    assert r.status_code == 422 and "complaint_description" in r.json["errors"]
+    assert r.status_code == 422 and has_chinese(r.json["errors"]["complaint_description"])
     assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
 
 
@@ -258,7 +281,7 @@ def test_the_hold_message_names_the_order_and_its_category(app, client, login_as
     order = db.session.scalar(select(WorkOrder))
     r = post(client, unit.id, outcome="promised", reason="hardship", promise_date="2026-12-01",
              promise_amount="10")
-    assert r.status_code == 409
+    assert r.status_code == 409 and has_chinese(r.json["message"])
     assert f"#{order.id}" in r.json["message"]
     with app.test_request_context():
         lift = label("service_category", "lift")
@@ -269,13 +292,16 @@ def test_the_form_page_keeps_the_way_back(client, login_as, door):
     """The visit form posts to, and returns to, the page it was opened from."""
     hk, unit, _ = door
     login_as(hk)
-    html = client.get(f"/units/{unit.id}/visits/new?next=/route?page=2").get_data(as_text=True)
-    assert f'data-next="/route?page=2#unit-{unit.id}"' in html
+    page = client.get(f"/units/{unit.id}/visits/new?next=/route?page=2")
+    assert page.status_code == 200
+    assert f'data-next="/route?page=2#unit-{unit.id}"' in page.get_data(as_text=True)
     r = client.post(f"/units/{unit.id}/visits?next=/route?page=2",
                     data={"client_uuid": str(uuid.uuid4()), "outcome": "nobody_home"})
     assert r.status_code == 303 and r.headers["Location"] == f"/route?page=2#unit-{unit.id}"
     unsafe = client.get(f"/units/{unit.id}/visits/new?next=//evil.example/").get_data(as_text=True)
     assert "evil.example" not in unsafe
+    plain = client.get(f"/units/{unit.id}/visits/new").get_data(as_text=True)
+    assert f'data-next="/route#unit-{unit.id}"' in plain  # by default, back to the route list
 
 
 def test_a_refused_form_comes_back_with_the_policy_horizon(client, login_as, door):
@@ -286,3 +312,78 @@ def test_a_refused_form_comes_back_with_the_policy_horizon(client, login_as, doo
     login_as(hk)
     html = client.get(f"/units/{unit.id}/visits/new").get_data(as_text=True)
     assert 'max="2026-12-04"' in html
+
+
+def test_a_complaint_from_a_visit_carries_the_visits_photos(client, login_as, door):
+    """The photos taken at the door are the complaint's evidence too, in the same order."""
+    hk, unit, _ = door
+    login_as(hk)
+    photos = [(io.BytesIO(make_jpeg(color=(c, 0, 0))), f"{c}.jpg") for c in (10, 20)]
+    r = post(client, unit.id, complaint="1", complaint_description="墙面渗水", photos=photos)
+    assert r.status_code == 201
+    visit = db.session.get(Visit, r.json["visit_id"])
+    complaint = db.session.scalar(select(Complaint))
+    assert [p.photo_id for p in complaint.photos] == [p.photo_id for p in visit.photos]
+    assert [p.position for p in complaint.photos] == [0, 1]
+
+
+def test_a_visit_and_its_complaint_are_stored_together_or_not_at_all(door, monkeypatch):
+    """If anything fails after the complaint is filed, neither the visit nor the
+    complaint (nor the hold) is left behind."""
+    from fieldapp.visits import services
+    from fieldapp.workorders.services import ComplaintInput
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(services, "_update_unit_summary", fail)
+    hk, unit, store = door
+    form = {"client_uuid": str(uuid.uuid4()), "outcome": "met_owner", "reason": "service",
+            "service_category": "leak"}
+    data = check_visit(form, photo_count=0, arrears_fen=unit.arrears_fen, today=TODAY,
+                       promise_horizon_days=30)
+    complaint = ComplaintInput(str(uuid.uuid4()), data.service_category, "漏水")
+    with pytest.raises(RuntimeError):
+        record_visit(db.session, store, unit, hk, data, [], today=TODAY, tz=timezone.utc,
+                     complaint=complaint)
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
+    assert not db.session.get(Unit, unit.id).on_hold
+
+
+def test_a_copy_stored_between_the_check_and_the_insert_is_answered_with_it(door, monkeypatch):
+    """The race of two copies: if the other copy commits after this one looked, the unique
+    index refuses the insert and the stored visit is returned, not an error."""
+    from fieldapp.visits import services
+    key = str(uuid.uuid4())
+    first, _ = record(door, client_uuid=key, outcome="nobody_home")
+    real = services.find_repeat
+    calls = []
+
+    def late(*args, **kwargs):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "find_repeat", late)
+    again, created = record(door, client_uuid=key, outcome="nobody_home")
+    assert (again.id, created, len(calls)) == (first.id, False, 2)
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == 1
+
+
+def test_a_reused_id_in_the_race_is_still_refused(door, monkeypatch):
+    """The same race with a different visit behind the id: refused, not merged."""
+    from fieldapp.visits import services
+    from fieldapp.visits.services import ClientUuidReused
+    key = str(uuid.uuid4())
+    record(door, client_uuid=key, outcome="nobody_home")
+    real = services.find_repeat
+    calls = []
+
+    def late(*args, **kwargs):
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(services, "find_repeat", late)
+    with pytest.raises(ClientUuidReused):
+        record(door, client_uuid=key, outcome="vacant")

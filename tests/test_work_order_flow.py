@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -84,10 +85,11 @@ def test_filing_opens_an_order_for_the_unit_and_holds_it(repair):
     assert (order.unit_id, order.category, order.status) == (unit.id, ServiceCategory.LEAK, S.OPEN)
     assert events(order) == [("filed", hk.id, "屋顶漏水")]
     [created] = audit("complaint.create")
-    assert (created.user_id, created.entity_id, created.detail) == \
-        (hk.id, complaint.id, {"unit_id": unit.id, "category": "leak"})
+    assert (created.user_id, created.entity, created.entity_id, created.detail) == \
+        (hk.id, "complaint", complaint.id, {"unit_id": unit.id, "category": "leak"})
     [filed] = audit("work_order.filed")
-    assert filed.detail == {"unit_id": unit.id, "status": "open"}
+    assert (filed.user_id, filed.entity, filed.entity_id, filed.detail) == \
+        (hk.id, "work_order", order.id, {"unit_id": unit.id, "status": "open"})
     stored = db.session.get(Unit, unit.id)
     assert stored.on_hold and stored.rectified_at is None
 
@@ -140,14 +142,15 @@ def close(repair, notes="  更换防水层  ", uploads=None):
                uploads=uploads if uploads is not None else photo((1, 2, 3)))
 
 
-def test_closing_records_the_repair_and_lifts_the_hold(repair):
-    """Notes (trimmed), after-photos and the time are kept; the unit is rectified."""
+def test_closing_records_the_repair_and_lifts_the_hold(repair, shanghai_clock):
+    """Notes (trimmed), after-photos and the time (UTC, whatever the machine's zone) are
+    kept; the unit is rectified."""
     _, engineer, unit, order, _ = repair
     before = datetime.now(UTC)
     close(repair, uploads=photo((1, 2, 3)) + photo((4, 5, 6)))
     assert order.status == S.CLOSED and order.repair_notes == "更换防水层"
     assert [p.position for p in order.after_photos] == [0, 1]
-    closed_at = order.closed_at.replace(tzinfo=UTC)
+    closed_at = order.closed_at if order.closed_at.tzinfo else order.closed_at.replace(tzinfo=UTC)
     assert before <= closed_at <= datetime.now(UTC)
     assert order.owner_satisfied is None
     assert [a for a, _, _ in events(order)] == ["filed", "accept", "start", "close"]
@@ -158,10 +161,14 @@ def test_closing_records_the_repair_and_lifts_the_hold(repair):
 
 def test_reopening_counts_and_brings_the_hold_back(repair):
     """Each reopening is counted, clears the closing time and the verdict, and holds."""
-    hk, _, unit, order, store = repair
+    hk, engineer, unit, order, store = repair
     close(repair)
+    act(db.session, store, order, hk, "reopen", note="第一次")
+    for action in ("accept", "start"):
+        act(db.session, store, order, engineer, action)
+    act(db.session, store, order, engineer, "close", note="再修", uploads=photo((5, 5, 5)))
     act(db.session, store, order, hk, "reopen", note=" 还在漏 ")
-    assert (order.status, order.reopen_count, order.closed_at) == (S.OPEN, 1, None)
+    assert (order.status, order.reopen_count, order.closed_at) == (S.OPEN, 2, None)
     assert order.owner_satisfied is False
     assert events(order)[-1] == ("reopen", hk.id, "还在漏")
     stored = db.session.get(Unit, unit.id)
@@ -240,6 +247,9 @@ def test_the_latest_closed_repair_is_the_one_asked_about(repair):
     newer.closed_at = order.closed_at - timedelta(days=1)
     db.session.commit()
     assert latest_closed(db.session, unit.id).id == order.id
+    newer.closed_at = order.closed_at  # closed in the same instant: the later filed wins
+    db.session.commit()
+    assert latest_closed(db.session, unit.id).id == newer.id
     assert latest_closed(db.session, unit.id + 1000) is None
 
 
@@ -270,3 +280,25 @@ def test_no_closed_repair_no_verdict(repair):
     hk, _, unit, _, store = repair
     with pytest.raises(WorkOrderRefused):
         record_satisfaction(db.session, store, unit, hk, True, "")
+
+
+def test_after_photos_keep_their_capture_time_in_the_company_zone(repair):
+    """An after-photo taken at 10:00 in Shanghai is stored as taken at 02:00 UTC."""
+    _, engineer, _, order, store = repair
+    act(db.session, store, order, engineer, "accept")
+    act(db.session, store, order, engineer, "start")
+    act(db.session, store, order, engineer, "close", note="好了", tz=ZoneInfo("Asia/Shanghai"),
+        uploads=[Upload("after.jpg", make_jpeg(taken="2026:11:21 10:00:00"), {})])
+    taken = order.after_photos[0].photo.taken_at
+    assert taken.replace(tzinfo=taken.tzinfo or UTC) == datetime(2026, 11, 21, 2, tzinfo=UTC)
+
+
+def test_complaint_photos_keep_their_capture_time_in_the_company_zone(repair):
+    """A complaint photo taken at 10:00 in Shanghai is stored as taken at 02:00 UTC."""
+    hk, _, unit, _, store = repair
+    complaint, _ = file_complaint(
+        db.session, store, unit, hk, ComplaintInput(str(uuid.uuid4()), ServiceCategory.LIFT, "电梯"),
+        [Upload("lift.jpg", make_jpeg(taken="2026:11:21 10:00:00", color=(3, 3, 3)), {})],
+        tz=ZoneInfo("Asia/Shanghai"))
+    taken = complaint.photos[0].photo.taken_at
+    assert taken.replace(tzinfo=taken.tzinfo or UTC) == datetime(2026, 11, 21, 2, tzinfo=UTC)
