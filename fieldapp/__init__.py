@@ -8,9 +8,12 @@ from flask import Flask, session
 from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ROOT, Config
 from .extensions import babel, csrf, db, htmx_ext, login_manager, migrate
+from .limits import DEFAULT
+from .params import IdConverter, with_clean_params
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
        "connect-src 'self'; worker-src 'self'; manifest-src 'self'; form-action 'self'; "
@@ -20,10 +23,21 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    # Before any blueprint adds a rule: every <int:id> in a URL is a bounded id.
+    app.url_map.converters["int"] = IdConverter
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(Config(app.instance_path).as_dict())
     if overrides:
         app.config.update(overrides)
+    limits = app.config.get("LIMITS", DEFAULT)
+    app.config["MAX_CONTENT_LENGTH"] = limits.request_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = limits.form_field_bytes
+    proxies = app.config["FIELDAPP_PROXIES"]
+    if proxies:
+        # The sign-in throttle counts per client address. Behind a proxy that is the
+        # proxy's own, so believe the X-Forwarded-For it writes; only then, as anyone can
+        # send one.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -32,9 +46,26 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=_select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     htmx_ext.init_app(app)
+    app.request_class = with_clean_params(app.request_class)
 
-    from . import auth, errors, main, photos, pwa, route, units, visits, workorders
-    for module in (auth, main, photos, pwa, route, units, visits, workorders):
+    from . import (
+        audit,
+        auth,
+        errors,
+        imports,
+        main,
+        photos,
+        promises,
+        pwa,
+        review,
+        route,
+        today,
+        units,
+        visits,
+        workorders,
+    )
+    for module in (audit, auth, imports, main, photos, promises, pwa, review, route, today, units,
+                   visits, workorders):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     from .photos.storage import init_app as init_storage

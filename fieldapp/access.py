@@ -37,13 +37,21 @@ def role_required(*roles: Role):
 
 
 def patch_building_ids(user: User) -> list[int] | None:
-    """Building ids the user may see units in; None means every building."""
+    """Building ids the user may see units in; None means every building. Read once
+    per request: a page asks several times (the unit, its phones, its links)."""
     if user.role in SEES_ALL_UNITS:
         return None
-    if user.role == Role.HOUSEKEEPER:
-        return list(db.session.scalars(
-            select(Assignment.building_id).where(Assignment.user_id == user.id)))
-    return []
+    if user.role != Role.HOUSEKEEPER:
+        return []
+    from flask import g, has_request_context
+    cached = g.get("patch_of") if has_request_context() else None
+    if cached is not None and cached[0] == user.id:
+        return list(cached[1])
+    ids = list(db.session.scalars(
+        select(Assignment.building_id).where(Assignment.user_id == user.id)))
+    if has_request_context():
+        g.patch_of = (user.id, tuple(ids))
+    return ids
 
 
 def restrict_units(query: Select, user: User) -> Select:

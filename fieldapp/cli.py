@@ -1,7 +1,10 @@
-"""Command-line tools: demo data, users, database checks, nightly arrears refresh."""
+"""Command-line tools: demo data, users, database checks, imports, nightly arrears
+refresh, photo sweeping, backup and restore."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -9,9 +12,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from . import ops
+from .auth.services import MIN_PASSWORD_LENGTH, set_password
 from .clock import today
 from .extensions import db
-from .models import Assignment, Building, Role, Unit, User
+from .models import Assignment, Building, ImportKind, Role, Unit, User
+from .photos.storage import storage
 
 
 def _db_error(e: Exception) -> click.ClickException:
@@ -68,8 +74,9 @@ def init_app(app: Flask) -> None:
                     password: str):
         """Create a user (asks for the password twice)."""
         username = username.strip().lower()
-        if len(password) < 10:
-            raise click.ClickException("The password needs at least 10 characters.")
+        if len(password) < MIN_PASSWORD_LENGTH:
+            raise click.ClickException(
+                f"The password needs at least {MIN_PASSWORD_LENGTH} characters.")
         if db.session.scalar(select(User).where(User.username == username)):
             raise click.ClickException(f"User {username!r} already exists.")
         user = User(username=username, display_name=name or username, role=Role(role))
@@ -82,13 +89,40 @@ def init_app(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Created {role} {username}.")
 
+    @app.cli.command("set-password")
+    @click.argument("username")
+    @click.password_option()
+    def set_password_command(username: str, password: str):
+        """Set a user's password (asks twice) and sign them out on every device."""
+        user = db.session.scalar(select(User).where(User.username == username.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"There is no user {username!r}.")
+        try:
+            revoked = set_password(user, password, keep_session=None)
+        except ValueError as e:
+            raise click.ClickException(str(e)) from None
+        db.session.commit()
+        click.echo(f"Password set for {user.username}; signed out on {revoked} devices.")
+
     @app.cli.command("refresh-arrears")
     def refresh_arrears():
         """Bring arrears summaries up to date with the calendar (run nightly)."""
-        from .domain.summary import refresh_stale
+        from .domain.summary import refresh_due_promises, refresh_stale
         n = refresh_stale(db.session, today())
+        promised = refresh_due_promises(db.session, today())
         db.session.commit()
-        click.echo(f"Refreshed {n} units.")
+        click.echo(f"Refreshed {n} units; resolved the promises of {promised}.")
+
+    @app.cli.command("import")
+    @click.argument("kind", type=click.Choice([k.value for k in ImportKind]))
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--community", "community_id", type=int,
+                  help="Community id (needed when there is more than one).")
+    @click.option("--dry-run", is_flag=True, help="Check every row and count, write nothing.")
+    def import_command(kind: str, file: Path, community_id: int | None, dry_run: bool):
+        """Import a CSV or XLSX file from the billing system: all rows or none."""
+        from .imports.cli import import_file
+        import_file(ImportKind(kind), file, community_id, dry_run)
 
     @app.cli.command("demo-logins")
     def demo_logins():
@@ -98,3 +132,47 @@ def init_app(app: Flask) -> None:
             click.echo(f"  {u.username:<14} {u.role.value}")
         if users:
             click.echo("  password: doorstep-demo")
+
+    @app.cli.command("photos-gc")
+    @click.option("--delete", is_flag=True, help="Remove the files (default: only list them).")
+    @click.option("--older-than", "hours", type=click.FloatRange(min=0), default=1.0,
+                  show_default=True, help="Keep files younger than this many hours.")
+    def photos_gc(delete: bool, hours: float):
+        """List photo files no photo record points at, and interrupted writes."""
+        orphans = ops.find_orphans(db.engine, storage(), timedelta(hours=hours))
+        size = sum(f.size for f in orphans)
+        for f in orphans:
+            click.echo(f"{'removing' if delete else 'would remove'} {f.key} ({f.size} bytes)"
+                       f"{' [partial write]' if f.partial else ''}")
+        if delete:
+            ops.remove(storage(), orphans)
+            click.echo(f"Removed {len(orphans)} files, {size} bytes.")
+        else:
+            click.echo(f"{len(orphans)} files, {size} bytes to remove "
+                       f"(older than {hours:g} h; dry run, --delete removes them).")
+
+    @app.cli.command("backup")
+    @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+    def backup_command(dest: Path):
+        """Copy the database and the photo store into DEST, a new or empty folder."""
+        try:
+            manifest = ops.backup(db.engine, storage(), dest)
+        except ops.OpsError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"Backed up {sum(manifest['tables'].values())} rows in "
+                   f"{len(manifest['tables'])} tables and {len(manifest['photos'])} photo "
+                   f"files to {dest}.")
+
+    @app.cli.command("restore")
+    @click.argument("src", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    @click.option("--force", is_flag=True, help="Replace a database that already has rows.")
+    def restore_command(src: Path, force: bool):
+        """Restore a backup made by `backup` into the configured database and photo store."""
+        db.session.remove()
+        try:
+            counts = ops.restore(db.engine, storage(), src, force=force)
+        except ops.OpsError as e:
+            raise click.ClickException(str(e)) from None
+        click.echo(f"Restored {src}:")
+        for name, n in counts.items():
+            click.echo(f"  {name:<20} {n:>8}")

@@ -1,7 +1,7 @@
 """"Today" in the company's time zone: days overdue and bands are counted in it."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -17,3 +17,8 @@ def today() -> date:
     if fixed:
         return fixed if isinstance(fixed, date) else date.fromisoformat(fixed)
     return datetime.now(company_tz()).date()
+
+
+def day_start() -> datetime:
+    """Midnight at the start of today, in the company's time zone."""
+    return datetime.combine(today(), time(), company_tz())

@@ -47,6 +47,8 @@ class Config:
             os.environ.get("DATABASE_URL", default_db)
         )
         self.UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(instance / "uploads"))
+        # Files uploaded for import, kept while their job runs and for its report.
+        self.IMPORT_DIR = os.environ.get("IMPORT_DIR", str(instance / "imports"))
         self.FIELDAPP_TZ = os.environ.get("FIELDAPP_TZ", "Asia/Shanghai")
         # Pins "today" (YYYY-MM-DD) for benchmarks and demos that must not drift.
         self.FIXED_TODAY = os.environ.get("FIELDAPP_TODAY") or None
@@ -69,14 +71,21 @@ class Config:
         self.LANGUAGES = ("zh_CN", "en")
         self.ROUTE_PAGE_SIZE = 30
         self.ROUTE_CACHE = True  # reuse rendered route lists while the patch is unchanged
-        self.MAX_PHOTOS_PER_VISIT = 8
-        self.MAX_PHOTO_BYTES = 15 * 1024 * 1024
-        self.MAX_CONTENT_LENGTH = 64 * 1024 * 1024  # a visit with its photos
-        self.LOGIN_FREE_ATTEMPTS = 5
+        self.LOGIN_FREE_ATTEMPTS = 5  # per username and address, or per device cookie
+        self.LOGIN_CEILING = 50  # failures per username and hour from untrusted devices
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto we believe.
+        self.FIELDAPP_PROXIES = _count("FIELDAPP_PROXIES")
         self.SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a version
 
     def as_dict(self) -> dict:
         return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+def _count(name: str) -> int:
+    raw = os.environ.get(name, "").strip() or "0"
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a whole number (0, 1, 2, ...), not {raw!r}.")
+    return int(raw)
 
 
 def _normalise_db_url(url: str) -> str:

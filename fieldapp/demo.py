@@ -7,14 +7,16 @@ arrears summary are computed here with the same domain functions the app uses.""
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Callable
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from .domain.allocation import BillDue, PaymentIn, allocate
 from .domain.arrears import arrears_of
+from .domain.promises import monthly_dates, split_evenly
+from .domain.summary import refresh_unit
 from .models import (
     Assignment,
     Bill,
@@ -22,13 +24,17 @@ from .models import (
     Community,
     Contact,
     ContactKind,
+    InstallmentPlan,
     Occupancy,
     Payment,
     Policy,
+    Promise,
     Role,
     Unit,
     UnitUse,
     User,
+    Waiver,
+    WaiverStatus,
 )
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
@@ -86,7 +92,7 @@ def seed_demo(session: Session, *, units: int = 1200, seed: int = 1, today: date
     """Create the demo communities, units, bills, payments and users."""
     if session.scalar(select(func.count()).select_from(Unit)):
         raise RuntimeError("The database already has units; demo data needs an empty one.")
-    rnd = random.Random(seed)
+    rnd = random.Random(seed)  # nosec B311 -- repeatable demo data, nothing secret
     months = _months(today)
     estate_units = max(1, round(units * 0.92))
     park_units = max(0, units - estate_units)
@@ -108,10 +114,93 @@ def seed_demo(session: Session, *, units: int = 1200, seed: int = 1, today: date
         if counts["units"] and counts["units"] % CHUNK < len(slots):
             echo(f"  {counts['units']:,} units")
     _flush(session, rows)
+    _advance_sequences(session, (Unit, Contact, Bill, Payment))
     _users(session, password, [b for b, _ in estate_buildings], [b for b, _ in park_buildings])
     session.flush()
+    counts.update(_promises(session, rnd, today))
+    counts.update(_review_visits(session, rnd, today))
     return {"communities": 2 if park else 1,
             "buildings": len(estate_buildings) + len(park_buildings), **counts, "users": 6}
+
+
+def _review_visits(session: Session, rnd: random.Random, today: date) -> dict[str, int]:
+    """Visits with photos for the supervisor's review queue (fieldapp/demo_visits.py)."""
+    from .clock import company_tz
+    from .demo_visits import seed_review_visits
+    from .photos.storage import storage
+    return seed_review_visits(session, storage(), rnd, today, company_tz())
+
+
+def _promises(session: Session, rnd: random.Random, today: date) -> dict[str, int]:
+    """What a week of work leaves in each patch: promises due today and in the next
+    days, some broken last week, a kept one, installment plans on track and behind, two
+    households that broke two promises in a row, and waivers asked and decided."""
+    made = {"promises": 0, "plans": 0, "waivers": 0}
+    supervisor = session.scalar(select(User).where(User.role == Role.SUPERVISOR))
+    for hk in session.scalars(select(User).where(User.role == Role.HOUSEKEEPER)
+                              .order_by(User.username)):
+        overdue = list(session.scalars(
+            select(Unit).where(Unit.building_id.in_(hk.building_ids()), Unit.arrears_fen > 0)
+            .order_by(Unit.id).limit(400)))
+        picks = rnd.sample(overdue, min(len(overdue), 16))
+        if len(picks) < 16:
+            continue
+        days = lambda n: today + timedelta(days=n)  # noqa: E731
+        for unit, due in zip(picks[:5], (0, 0, 1, 2, 3)):
+            _promise(session, unit, hk, days(-rnd.randint(3, 12)), days(due), made)
+        for unit in picks[5:8]:  # broken last week: nothing came
+            _promise(session, unit, hk, days(-20), days(-rnd.randint(4, 9)), made)
+        for unit in picks[8:10]:  # two in a row: for the supervisor
+            _promise(session, unit, hk, days(-60), days(-40), made)
+            _promise(session, unit, hk, days(-30), days(-rnd.randint(4, 12)), made)
+        kept = picks[10]
+        _promise(session, kept, hk, days(-10), days(-2), made)
+        session.add(Payment(unit_id=kept.id, amount_fen=min(kept.arrears_fen, 50_000),
+                            paid_on=days(-3), method="wechat"))
+        for unit, first in ((picks[11], 5), (picks[12], -20)):
+            _plan(session, unit, hk, days(first - 10), days(first), made)
+        for unit, status in ((picks[13], WaiverStatus.PENDING),
+                             (picks[14], WaiverStatus.APPROVED),
+                             (picks[15], WaiverStatus.DECLINED)):
+            _waiver(session, rnd, unit, hk, supervisor, status, today, made)
+        session.flush()
+        for unit in picks:
+            refresh_unit(session, unit.id, today)
+    return made
+
+
+def _promise(session, unit, hk, made_on, due, made, amount=None) -> None:
+    session.add(Promise(unit_id=unit.id, made_on=made_on, due_date=due, created_by=hk.id,
+                        amount_fen=amount or max(100, min(unit.arrears_fen, 50_000))))
+    made["promises"] += 1
+
+
+def _plan(session, unit, hk, made_on, first, made) -> None:
+    shares = split_evenly(unit.arrears_fen, 3)
+    plan = InstallmentPlan(unit_id=unit.id, created_by=hk.id, made_on=made_on,
+                           total_fen=unit.arrears_fen, reason="经济困难")
+    for seq, (due, fen) in enumerate(zip(monthly_dates(first, 3), shares), start=1):
+        plan.installments.append(Promise(unit_id=unit.id, seq=seq, made_on=made_on,
+                                         due_date=due, amount_fen=fen, created_by=hk.id))
+    session.add(plan)
+    made["plans"] += 1
+    made["promises"] += 3
+
+
+def _waiver(session, rnd, unit, hk, supervisor, status, today, made) -> None:
+    asked = datetime.combine(today - timedelta(days=rnd.randint(1, 4)), time(2),
+                             tzinfo=timezone.utc)
+    waiver = Waiver(unit_id=unit.id, amount_fen=rnd.randint(5, 40) * 100,
+                    reason=rnd.choice(("独居老人，收入困难", "工单处理期间产生的违约金",
+                                       "业主首次逾期，已承诺补缴")),
+                    requested_by=hk.id, requested_at=asked, status=status)
+    if status != WaiverStatus.PENDING:
+        waiver.decided_by, waiver.decided_at = supervisor.id, asked + timedelta(hours=20)
+        waiver.comment = "同意" if status == WaiverStatus.APPROVED else "不符合减免条件"
+    if status == WaiverStatus.APPROVED:
+        unit.late_fee_waived_fen += waiver.amount_fen
+    session.add(waiver)
+    made["waivers"] += 1
 
 
 def _community(session: Session, name: str, kind: str) -> Community:
@@ -239,7 +328,7 @@ def _unit(rnd, ids, rows, counts, building, floor, number, use, months, today) -
     counts["payments"] += len(payments)
     rows["unit"].append(dict(
         id=unit_id, building_id=building.id, number=number, floor=floor, entrance="",
-        area_m2=area, use=use, occupancy=occupancy, external_id=ext, late_fee_waived=False,
+        area_m2=area, use=use, occupancy=occupancy, external_id=ext, late_fee_waived_fen=0,
         unpaid_fen=a.unpaid_fen, arrears_fen=a.arrears_fen, oldest_unpaid_due=a.oldest_unpaid_due,
         arrears_valid_until=a.valid_until, on_hold=False))
     rows["bill"].extend(bills)
@@ -255,12 +344,56 @@ class _Row:
 
 
 def _flush(session: Session, rows: dict[str, list]) -> None:
+    postgres = session.get_bind().dialect.name == "postgresql"
     for model, key in ((Unit, "unit"), (Contact, "contact"), (Bill, "bill"),
                        (Payment, "payment")):
         batch = rows[key]
-        for i in range(0, len(batch), CHUNK):
-            session.execute(insert(model), batch[i:i + CHUNK])
+        if postgres:
+            copy_rows(session, model.__table__, batch)
+        else:
+            for i in range(0, len(batch), CHUNK):
+                session.execute(insert(model), batch[i:i + CHUNK])
         batch.clear()
+
+
+def _advance_sequences(session: Session, models) -> None:
+    """Rows were written with explicit ids: PostgreSQL's sequences must move past them,
+    or the next ordinary insert collides."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for model in models:
+        table = model.__table__.name  # our own model's name, not input
+        sql = (f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "  # nosec B608
+               f"COALESCE((SELECT max(id) FROM \"{table}\"), 0) + 1, false)")
+        session.execute(text(sql))
+
+
+def copy_rows(session: Session, table, rows: list[dict]) -> None:
+    """PostgreSQL COPY, several times faster than multi-row INSERT for bulk loads; the
+    columns' Python-side defaults are filled in, as an ORM insert would."""
+    if not rows:
+        return
+    columns = list(table.columns)
+    defaults = {}
+    for c in columns:
+        if c.default is not None and not c.default.is_sequence:
+            arg = c.default.arg
+            defaults[c.name] = arg if not callable(arg) else (lambda f=arg: f(None))
+    names = [c.name for c in columns if c.name in rows[0] or c.name in defaults]
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cur, cur.copy(
+            f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN') as copy:
+        for row in rows:
+            values = []
+            for name in names:
+                if name in row:
+                    value = row[name]
+                else:
+                    value = defaults[name]
+                    value = value() if callable(value) else value
+                values.append(value.value if hasattr(value, "value") and
+                              not isinstance(value, (int, float)) else value)
+            copy.write_row(values)
 
 
 def _users(session: Session, password: str, estate: list[Building],

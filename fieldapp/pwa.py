@@ -17,8 +17,9 @@ bp = Blueprint("pwa", __name__)
 
 # The app shell: what a phone needs to open the app with no signal at all.
 SHELL = ["app.css", "vendor/htmx-4.0.1.min.js", "app.js", "visit.js", "outbox.js",
-         "outbox-page.js",
-         "icons/icon.svg", "icons/route.svg", "icons/me.svg", "icons/wo.svg",
+         "outbox-page.js", "viewer.js",
+         "icons/icon.svg", "icons/route.svg", "icons/me.svg", "icons/wo.svg", "icons/audit.svg",
+         "icons/today.svg", "icons/review.svg",
          "icons/icon-192.png"]
 
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from .clock import company_tz
 from .config import ROOT
 from .domain.money import format_yuan, mask_phone
-from .domain.stages import next_step, stage_label
+from .domain.stages import next_stage, next_step, stage_label
 from .models import Role
 
 # Files change only with a deploy, which restarts the app: hash each one once.
@@ -39,14 +39,21 @@ class NavItem:
 
 NAV = {
     Role.HOUSEKEEPER: [NavItem("route.index", _l("Route"), "route"),
+                       NavItem("today.index", _l("Today"), "today"),
                        NavItem("auth.account", _l("Me"), "me")],
     Role.SUPERVISOR: [NavItem("route.index", _l("Route"), "route"),
+                      NavItem("today.index", _l("Today"), "today"),
+                      NavItem("review.index", _l("Review"), "review"),
                       NavItem("workorders.index", _l("Work orders"), "wo"),
+                      NavItem("audit.index", _l("Audit"), "audit"),
                       NavItem("auth.account", _l("Me"), "me")],
     Role.ENGINEER: [NavItem("workorders.index", _l("Work orders"), "wo"),
                     NavItem("auth.account", _l("Me"), "me")],
     Role.ADMIN: [NavItem("route.index", _l("Units"), "route"),
+                 NavItem("review.index", _l("Review"), "review"),
+                 NavItem("imports.index", _l("Import"), "import"),
                  NavItem("workorders.index", _l("Work orders"), "wo"),
+                 NavItem("audit.index", _l("Audit"), "audit"),
                  NavItem("auth.account", _l("Me"), "me")],
 }
 
@@ -60,7 +67,7 @@ def nav_items() -> list[NavItem]:
 def url_with(**changes) -> str:
     """This page's URL with some query arguments changed (None or "" removes one);
     any change other than the page number starts again at page 1."""
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k not in ("page", "saved")}
     args.update(changes)
     args = {k: v for k, v in args.items() if v not in (None, "")}
     return url_for(request.endpoint, **(request.view_args or {}), **args)
@@ -83,6 +90,10 @@ def local_time(moment) -> str:
     return _local(moment, "%Y-%m-%d %H:%M")
 
 
+def local_day(moment) -> str:
+    return _local(moment, "%Y-%m-%d")
+
+
 def rendered_at() -> str:
     """When the server made this page: an offline copy says how old it is."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -98,20 +109,41 @@ def _translations():
     return found
 
 
+def page_csrf_token() -> str:
+    """The session's token, or its placeholder in a body shared between sessions."""
+    from flask import g
+    from flask_wtf.csrf import generate_csrf
+
+    from .route.cache import SESSION_TOKEN
+    return SESSION_TOKEN if g.get("shared_render") else generate_csrf()
+
+
+def page_user_id() -> str:
+    from flask import g
+
+    from .route.cache import USER_ID
+    return USER_ID if g.get("shared_render") else str(current_user.id)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n), newstyle=True)
     app.jinja_env.globals.update(static_url=static_url, nav_items=nav_items, url_with=url_with,
                                  get_locale=get_locale, timedelta=timedelta,
-                                 rendered_at=rendered_at,
-                                 stage_label=stage_label, next_step=next_step)
+                                 rendered_at=rendered_at, page_csrf_token=page_csrf_token,
+                                 page_user_id=page_user_id,
+                                 stage_label=stage_label, next_step=next_step,
+                                 next_stage=next_stage)
     from .domain.workorders import event_label, status_label
     from .visits.choices import label as visit_label
     app.jinja_env.globals.update(wo_status_label=status_label, wo_event_label=event_label)
     app.jinja_env.globals["visit_label"] = visit_label
+    from .domain.latefee import daily_rate_percent
+    app.jinja_env.globals["daily_rate_percent"] = daily_rate_percent
     app.jinja_env.filters["local_date"] = local_date
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["local_day"] = local_day
     app.jinja_env.filters["yuan"] = format_yuan
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.trim_blocks = True

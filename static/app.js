@@ -15,6 +15,37 @@
     if (!input.value && window.crypto && crypto.randomUUID) input.value = crypto.randomUUID();
   });
 
+  // Date fields show the date as the app says it, whatever the browser's own language
+  // makes of the picker (mm/dd/yyyy on an English phone in a Chinese app).
+  var lang = document.documentElement.lang || 'zh-CN';
+  var sayDate = window.Intl ? new Intl.DateTimeFormat(lang, { month: 'long', day: 'numeric',
+    weekday: 'short', timeZone: 'UTC' }) : null;
+  document.querySelectorAll('input[type=date]').forEach(function (input) {
+    if (!sayDate) return;
+    var echo = document.createElement('span');
+    echo.className = 'date-echo'; echo.setAttribute('aria-live', 'polite');
+    input.insertAdjacentElement('afterend', echo);
+    function update() {
+      echo.textContent = input.value ? sayDate.format(new Date(input.value + 'T00:00:00Z')) : '';
+    }
+    input.addEventListener('change', update); input.addEventListener('input', update);
+    update();
+  });
+
+  // A photo input hidden inside its button says what was chosen (a correction's photos).
+  document.addEventListener('change', function (e) {
+    var input = e.target;
+    if (!input.matches || !input.matches('input[type=file][data-chosen]')) return;
+    var out = document.getElementById(input.dataset.chosen);
+    if (!out || !input.form) return;
+    var names = [];
+    input.form.querySelectorAll('input[type=file][data-chosen="' + input.dataset.chosen + '"]')
+      .forEach(function (each) {
+        for (var i = 0; i < each.files.length; i++) names.push(each.files[i].name);
+      });
+    out.textContent = names.join(', ');
+  });
+
   // "Nearest" needs the phone's position: ask once, then follow the link with it.
   document.addEventListener('click', function (e) {
     var link = e.target.closest && e.target.closest('a[data-needs-location]');

@@ -19,13 +19,26 @@
     state.className = 'outbox-state';
     state.textContent = states[item.state] + (item.last_error ? ': ' + item.last_error : '');
     li.appendChild(top); li.appendChild(state);
+    // What the server said, field by field: the reason it needs attention.
+    var names = Object.keys(item.errors || {});
+    if (names.length) {
+      var reasons = document.createElement('ul');
+      reasons.className = 'outbox-errors';
+      names.forEach(function (name) {
+        var r = document.createElement('li');
+        r.textContent = item.errors[name];
+        reasons.appendChild(r);
+      });
+      li.appendChild(reasons);
+    }
     var actions = document.createElement('p');
     actions.className = 'outbox-actions';
     var fix = document.createElement('a');
     fix.className = 'button';
     var url = new URL(item.url, location.href);
     fix.href = url.pathname.replace(/\/visits$/, '/visits/new') + '?restore=' + item.client_uuid +
-      (url.searchParams.get('next') ? '&next=' + encodeURIComponent(url.searchParams.get('next')) : '');
+      (url.searchParams.get('next') ? '&next=' + encodeURIComponent(url.searchParams.get('next')) : '') +
+      (names.length ? '&field=' + encodeURIComponent(names[0]) : '');
     fix.textContent = list.dataset.fix;
     var discard = document.createElement('button');
     discard.type = 'button'; discard.className = 'button danger';

@@ -141,9 +141,14 @@
     });
   });
 
+  // A refused save: each message beside its field, a summary on top linking to each,
+  // and the first field in error scrolled to and focused.
+  var summaryLinks = message.querySelector('.summary-links');
+  var labels = JSON.parse((summaryLinks && summaryLinks.dataset.labels) || '{}');
   function showErrors(errors) {
     form.querySelectorAll('.field-error').forEach(function (p) { p.hidden = true; p.textContent = ''; });
     form.querySelectorAll('[aria-invalid]').forEach(function (el) { el.removeAttribute('aria-invalid'); });
+    if (summaryLinks) summaryLinks.textContent = '';
     var first = null;
     Object.keys(errors || {}).forEach(function (name) {
       var p = document.getElementById('err-' + name);
@@ -151,12 +156,64 @@
       p.textContent = errors[name]; p.hidden = false;
       var field = form.querySelector('[aria-describedby="err-' + name + '"]');
       if (field) { field.setAttribute('aria-invalid', 'true'); first = first || field; }
+      if (summaryLinks) {
+        var li = document.createElement('li'), a = document.createElement('a');
+        a.href = '#err-' + name;
+        a.textContent = (labels[name] || name) + ': ' + errors[name];
+        li.appendChild(a); summaryLinks.appendChild(li);
+      }
     });
     return first;
   }
+  function focusField(field) {
+    var target = field.matches('fieldset') ? field.querySelector('input') || field : field;
+    target.scrollIntoView({ block: 'center' });
+    target.focus({ preventScroll: true });
+  }
+  // A page re-rendered by the server with errors lands on the first of them.
+  var firstInvalid = form.querySelector('[aria-invalid="true"]');
+  if (firstInvalid) focusField(firstInvalid);
+
+  // Sensible defaults, until the user chooses: a notice at the door when nobody is
+  // home (the one the unit's stage calls for), handed over when someone was met.
+  var touched = {};
+  ['notice_type', 'delivery'].forEach(function (name) {
+    form.querySelectorAll('input[name=' + name + ']').forEach(function (r) {
+      r.addEventListener('click', function () { touched[name] = true; });
+    });
+  });
+  function choose(name, value) {
+    if (touched[name]) return;
+    var radio = form.querySelector('input[name=' + name + '][value="' + value + '"]');
+    if (radio) radio.checked = true;
+  }
+  form.querySelectorAll('input[name=outcome]').forEach(function (r) {
+    r.addEventListener('change', function () {
+      if (r.value === 'nobody_home') {
+        choose('notice_type', form.dataset.suggestedNotice || 'reminder'); choose('delivery', 'door');
+      } else {
+        choose('notice_type', 'none');
+        if (r.value === 'met_owner' || r.value === 'met_occupant') choose('delivery', 'handed');
+      }
+    });
+  });
+  // Date chips fill the date field: a thumb, not a calendar.
+  form.querySelectorAll('[data-fill-date]').forEach(function (chip) {
+    chip.setAttribute('aria-pressed', 'false');
+    chip.addEventListener('click', function () {
+      var field = form.elements[chip.dataset.target];
+      field.value = chip.dataset.fillDate;
+      field.dispatchEvent(new Event('change', { bubbles: true }));
+      form.querySelectorAll('[data-fill-date]').forEach(function (c) {
+        c.setAttribute('aria-pressed', String(c === chip));
+      });
+    });
+  });
+  var summaryText = message.querySelector('.summary-text');
   function say(text, kind) {
-    message.textContent = text; message.hidden = !text;
-    message.className = kind === 'ok' ? 'saved-message' : 'form-error';
+    summaryText.textContent = text; message.hidden = !text;
+    if (kind === 'ok' && summaryLinks) summaryLinks.textContent = '';
+    message.className = (kind === 'ok' ? 'saved-message' : 'form-error') + ' error-summary';
   }
 
   function fields() {
@@ -185,13 +242,15 @@
     }).then(function (left) {
       if (!left) {  // the server has it
         photos.forEach(function (p) { URL.revokeObjectURL(p.url); });
-        location.href = form.dataset.next;
+        // The list confirms the save by name and offers the next unit.
+        var next = form.dataset.next.split('#')[0];
+        location.href = next + (next.indexOf('?') < 0 ? '?' : '&') + 'saved=' + form.dataset.unitId;
         return;
       }
       if (left.state === 'needs_user') {
         var first = showErrors(left.errors);
         say(left.errors ? form.dataset.checkMessage : (left.last_error || form.dataset.failMessage));
-        (first || message).focus();
+        if (first) focusField(first); else message.focus();
         return;
       }
       say(left.state === 'waiting_auth' ? form.dataset.signinMessage : form.dataset.queuedMessage, 'ok');
@@ -207,6 +266,11 @@
     Outbox.get(restore).then(function (item) {
       if (!item) return;
       item.fields.forEach(function (pair) {
+        // Visits queued by older pages said "promised" or "paid on the spot" as outcomes.
+        if (pair[0] === 'outcome' && (pair[1] === 'promised' || pair[1] === 'paid_on_site')) {
+          if (pair[1] === 'paid_on_site') form.elements.paid.checked = true;
+          pair = ['outcome', 'met_owner'];
+        }
         var el = form.elements[pair[0]];
         if (!el) return;
         if (el instanceof RadioNodeList || (el.length && el[0] && el[0].type === 'radio')) {
@@ -219,8 +283,11 @@
       });
       item.photos.forEach(function (p) { addPhoto(p.blob, p.name, p.meta); });
       renderThumbs();
-      if (item.errors) showErrors(item.errors);
-      if (item.last_error) say(item.last_error);
+      var first = item.errors ? showErrors(item.errors) : null;
+      if (item.last_error || item.errors) say(item.last_error || form.dataset.checkMessage);
+      var at = new URLSearchParams(location.search).get('field');
+      var wanted = at && form.querySelector('[aria-describedby="err-' + at + '"]');
+      if (wanted || first) focusField(wanted || first);
     });
   }
 })();

@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from fieldapp import create_app
@@ -82,6 +83,11 @@ def sqlite_url(tmp_path_factory):
 _SCHEMA_READY: set[str] = set()
 
 
+def _fresh_g() -> None:
+    for name in list(vars(g)):
+        delattr(g, name)
+
+
 def make_app(url: str, tmp_path: Path, **overrides):
     config = {
         "TESTING": True,
@@ -91,13 +97,16 @@ def make_app(url: str, tmp_path: Path, **overrides):
         "FIXED_TODAY": TODAY,
         "UPLOAD_DIR": str(tmp_path / "uploads"),
         "LOGIN_FREE_ATTEMPTS": 5,
+        # Import jobs run inside the request that starts them, not in a thread.
+        "IMPORT_INLINE": True,
+        "IMPORT_DIR": str(tmp_path / "imports"),
     }
     config.update(overrides)
     app = create_app(config)
     # Tests keep one app context open, so `g` outlives a request; in production each
-    # request has its own. Forget the per-request language as production would.
-    from flask_babel import refresh
-    app.before_request(refresh)
+    # request has its own. Forget the request's language, user and CSRF token as
+    # production would, before anything else in the request looks.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_g)
     with app.app_context():
         if url not in _SCHEMA_READY:
             db.drop_all()

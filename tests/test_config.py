@@ -59,3 +59,30 @@ def test_seed_demo_refuses_in_production(monkeypatch, tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite3'}"})
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 1 and "production" in result.output
+
+
+def _whoami_app(monkeypatch, proxies: str | None):
+    monkeypatch.setenv("SECRET_KEY", "x")
+    if proxies is None:
+        monkeypatch.delenv("FIELDAPP_PROXIES", raising=False)
+    else:
+        monkeypatch.setenv("FIELDAPP_PROXIES", proxies)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "TESTING": True})
+    from flask import request
+    app.add_url_rule("/whoami", "whoami", lambda: request.remote_addr)
+    return app.test_client()
+
+
+@pytest.mark.parametrize("proxies, address", [(None, "127.0.0.1"), ("1", "203.0.113.9")])
+def test_client_address_trusts_forwarded_headers_only_behind_proxies(monkeypatch, proxies,
+                                                                    address):
+    """X-Forwarded-For is anyone's to forge unless a proxy we trust wrote it."""
+    client = _whoami_app(monkeypatch, proxies)
+    r = client.get("/whoami", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert r.get_data(as_text=True) == address
+
+
+def test_proxies_must_be_a_count(monkeypatch):
+    monkeypatch.setenv("FIELDAPP_PROXIES", "nginx")
+    with pytest.raises(ConfigError, match="FIELDAPP_PROXIES"):
+        create_app({"SECRET_KEY": "x"})

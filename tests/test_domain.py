@@ -11,13 +11,18 @@ from hypothesis import strategies as st
 
 from fieldapp.domain.allocation import BillDue, PaymentIn, allocate
 from fieldapp.domain.arrears import (
+    Band,
     aging_band,
     arrears_of,
+    band_cutoffs,
     bands_from_policy,
     days_overdue,
     late_fee,
+    overdue_band,
+    with_earliest_band,
 )
 from fieldapp.domain.money import format_yuan, mask_phone, parse_yuan
+from fieldapp.domain.stages import STAGES, severity_order, severity_rank
 from fieldapp.models import DEFAULT_BANDS
 
 D = date(2026, 11, 22)
@@ -132,6 +137,70 @@ def test_bands_are_data():
     assert aging_band(90, bands).key == "d90"
     assert aging_band(91, bands).key == "d91"
     assert aging_band(400, bands).key == "d180"
+
+
+LATE_START = [{"key": "d30", "min_days": 30, "stage": "contact"},
+              {"key": "d90", "min_days": 90, "stage": "visit"},
+              {"key": "d180", "min_days": 180, "stage": "demand"}]
+
+
+@pytest.mark.parametrize("days,key,stage", [(0, None, None), (1, "reminder", "reminder"),
+                                            (10, "reminder", "reminder"),
+                                            (29, "reminder", "reminder"), (30, "d30", "contact"),
+                                            (90, "d90", "visit"), (400, "d180", "demand")])
+def test_overdue_below_the_first_band_is_at_the_earliest_stage(days, key, stage):
+    """First band at 30 days: a unit 10 days overdue gets the reminder stage, not none."""
+    band = overdue_band(days, bands_from_policy(LATE_START))
+    assert (band.key if band else None, band.stage if band else None) == (key, stage)
+    assert aging_band(10, bands_from_policy(LATE_START)) is None  # the strict lookup stays
+
+
+def test_first_band_of_the_earliest_stage_reaches_down_to_day_one():
+    """A first band that already is the reminder stage takes in the days before it."""
+    bands = bands_from_policy([{"key": "r", "min_days": 30, "stage": "reminder"},
+                               {"key": "v", "min_days": 90, "stage": "visit"}])
+    assert with_earliest_band(bands) == [Band("r", 1, "reminder"), Band("v", 90, "visit")]
+    assert overdue_band(5, bands) == Band("r", 1, "reminder")
+
+
+def test_bands_from_day_one_are_left_as_they_are():
+    """The default bands already start at 1 day: nothing is added."""
+    bands = bands_from_policy(DEFAULT_BANDS)
+    assert with_earliest_band(bands) == bands
+    assert overdue_band(5, bands) == aging_band(5, bands)
+
+
+def test_earliest_band_key_never_collides():
+    """If a later band is already keyed 'reminder', the added band gets a key of its own."""
+    bands = bands_from_policy([{"key": "reminder", "min_days": 30, "stage": "visit"}])
+    added = with_earliest_band(bands)[0]
+    assert added.stage == "reminder" and added.key not in {b.key for b in bands}
+    assert len({b.key for b in with_earliest_band(bands)}) == 2
+
+
+def test_earliest_band_cutoff_covers_one_day_overdue():
+    """For SQL: the extended bands' cutoffs put a unit 1 day overdue in the reminder band."""
+    cutoffs = band_cutoffs(with_earliest_band(bands_from_policy(LATE_START)), D)
+    band, cutoff = cutoffs[-1]
+    assert band.stage == "reminder" and cutoff == D - timedelta(days=1)
+
+
+def test_severity_rank_follows_the_ladder():
+    """Ranks rise with the ladder; no stage is lowest; unknown stages sort as the mildest."""
+    assert [severity_rank(s) for s in STAGES] == [1, 2, 3, 4, 5]
+    assert severity_rank(None) == 0 and severity_rank("nonsense") == severity_rank("reminder")
+
+
+def test_units_of_communities_with_different_bands_sort_by_stage_then_arrears():
+    """A door visit at 40 days (bands 1/16/31...) and one at 100 days (bands 30/90/180)
+    rank as equals and sort by arrears, whatever the day thresholds."""
+    default, late = bands_from_policy(DEFAULT_BANDS), bands_from_policy(LATE_START)
+    units = [  # (unit id, days overdue, arrears, bands)
+        (1, 40, 50_000, default), (2, 100, 30_000, late), (3, 10, 900_000, late),
+        (4, 200, 10_000, default), (5, 100, 80_000, late), (6, 12, 1_000, default)]
+    ordered = sorted(units, key=lambda u: severity_order(overdue_band(u[1], u[3]).stage,
+                                                         u[2], u[0]))
+    assert [u[0] for u in ordered] == [4, 5, 1, 2, 3, 6]
 
 
 @pytest.mark.parametrize("raw", [[], [{"key": "a", "min_days": 0}],

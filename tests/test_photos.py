@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+from dataclasses import replace
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
 
-from fieldapp.photos.pipeline import PhotoLimits, PhotoRejected, process
+from fieldapp.limits import DEFAULT
+from fieldapp.photos.pipeline import PhotoRejected, process
 from fieldapp.photos.storage import LocalStorage
 
 from .photos import make_jpeg, make_png, make_png_bomb
@@ -84,7 +86,7 @@ def test_bad_files_are_refused_by_content(data, reason):
 
 def test_too_large_is_refused_before_decoding():
     with pytest.raises(PhotoRejected) as e:
-        process(make_jpeg(), "x.jpg", limits=PhotoLimits(max_bytes=100))
+        process(make_jpeg(), "x.jpg", limits=replace(DEFAULT, photo_bytes=100))
     assert e.value.reason == "too_large"
 
 
@@ -101,3 +103,43 @@ def test_local_storage_refuses_keys_outside_its_root(tmp_path):
     assert store.get("a/b.jpg") == b"x" and store.exists("a/b.jpg")
     with pytest.raises(ValueError):
         store.put("../escape", b"x")
+
+
+def test_local_storage_lists_keys_by_prefix_and_flags_partial_writes(tmp_path):
+    store = LocalStorage(tmp_path / "store")
+    store.put("originals/ab/abc", b"12345")
+    store.put("thumbs/ab/abc.jpg", b"x")
+    partial = tmp_path / "store" / "originals" / "ab" / ".tmp-k3j2"
+    partial.write_bytes(b"half")
+    listed = {k.key: k for k in store.keys()}
+    assert set(listed) == {"originals/ab/abc", "originals/ab/.tmp-k3j2", "thumbs/ab/abc.jpg"}
+    assert listed["originals/ab/abc"].size == 5 and not listed["originals/ab/abc"].partial
+    assert listed["originals/ab/.tmp-k3j2"].partial
+    assert [k.key for k in store.keys("thumbs/")] == ["thumbs/ab/abc.jpg"]
+    assert [k.key for k in store.keys("originals/ab/ab")] == ["originals/ab/abc"]
+    assert list(store.keys("display/")) == []
+    with pytest.raises(ValueError):
+        list(store.keys("../"))
+
+
+def test_local_storage_deletes_inside_its_root_only(tmp_path):
+    store = LocalStorage(tmp_path / "store")
+    (tmp_path / "outside").write_bytes(b"keep")
+    store.put("a/b.jpg", b"x")
+    store.delete("a/b.jpg")
+    store.delete("a/b.jpg")  # already gone: no error
+    assert not store.exists("a/b.jpg")
+    with pytest.raises(ValueError):
+        store.delete("../outside")
+    assert (tmp_path / "outside").exists()
+
+
+def test_storing_an_existing_key_renews_its_age(tmp_path):
+    """A re-upload of bytes already stored must restart the sweep's grace period."""
+    import os
+    store = LocalStorage(tmp_path)
+    store.put("a/b", b"x")
+    os.utime(tmp_path / "a" / "b", (0, 0))
+    store.put("a/b", b"x")
+    (entry,) = store.keys()
+    assert entry.modified.timestamp() > 86_400

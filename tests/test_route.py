@@ -291,11 +291,77 @@ def test_promise_order_puts_the_soonest_promise_first(client, login_as, patch):
     late = overdue(make_unit(b1), 20, 1_000).unit_id
     soon = overdue(make_unit(b1), 20, 1_000).unit_id
     legal_unpromised = overdue(make_unit(b1), 300, 90_000).unit_id
-    for unit_id, days in ((late, 9), (soon, 2)):
-        db.session.get(Unit, unit_id).next_promise_date = TODAY + timedelta(days=days)
+    kept_earlier = overdue(make_unit(b1), 30, 2_000).unit_id
+    for unit_id, days, status in ((late, 9, "open"), (soon, 2, "open"),
+                                  (kept_earlier, -5, "kept")):
+        unit = db.session.get(Unit, unit_id)
+        unit.next_promise_date, unit.promise_status = TODAY + timedelta(days=days), status
     db.session.commit()
     login_as(hk)
     assert [r[0] for r in rows(client.get("/route?sort=promise"))] == \
-        [soon, late, legal_unpromised]
+        [soon, late, legal_unpromised, kept_earlier]
     html = client.get("/route?sort=promise").get_data(as_text=True)
     assert "badge-promise" in html
+
+
+def test_a_promise_still_ahead_or_a_plan_on_track_pauses_the_knock(client, login_as, patch):
+    """Units that promised sit below the units that need a knock today, however severe;
+    a promise due today or broken does not pause anything."""
+    from fieldapp.extensions import db
+    from fieldapp.models import Unit
+    hk, b1, *_ = patch
+    promised = overdue(make_unit(b1), 300, 90_000).unit_id
+    planned = overdue(make_unit(b1), 250, 80_000).unit_id
+    due_today = overdue(make_unit(b1), 200, 70_000).unit_id
+    broken = overdue(make_unit(b1), 100, 60_000).unit_id
+    mild = overdue(make_unit(b1), 20, 1_000).unit_id
+    for unit_id, status, days, plan in ((promised, "open", 5, None), (planned, None, None,
+                                         "on_track"), (due_today, "open", 0, None),
+                                        (broken, "broken", -10, None)):
+        unit = db.session.get(Unit, unit_id)
+        unit.promise_status, unit.plan_status = status, plan
+        unit.next_promise_date = TODAY + timedelta(days=days) if days is not None else None
+    db.session.commit()
+    login_as(hk)
+    assert [r[0] for r in rows(client.get("/route"))] == \
+        [due_today, broken, mild, promised, planned]
+
+
+def test_two_communities_rank_by_stage_then_arrears_whatever_their_thresholds(
+        client, login_as):
+    """Legal starts at 181 days in one community and 365 in the other: within "legal"
+    the units sort by arrears, not in one block per community."""
+    default = make_building(make_community())
+    strict = make_building(make_community(bands=[
+        {"key": "b30", "min_days": 30, "stage": "visit"},
+        {"key": "b90", "min_days": 90, "stage": "demand"},
+        {"key": "b365", "min_days": 365, "stage": "legal"}]))
+    a = overdue(make_unit(default), 200, 100_000).unit_id
+    b = overdue(make_unit(default), 300, 50_000).unit_id
+    c = overdue(make_unit(strict), 400, 900_000).unit_id
+    mild = overdue(make_unit(strict), 10, 5_000).unit_id  # below the first band (30 days)
+    login_as(make_user(Role.HOUSEKEEPER, buildings=[default, strict]))
+    listed = rows(client.get("/route"))
+    assert [r[0] for r in listed] == [c, a, b, mild]
+    assert listed[-1][1] == "reminder"  # the earliest stage, not "no band"
+    page = client.get("/route").get_data(as_text=True)
+    chip = re.search(r'data-band="reminder"\s+href="[^"]*"[^>]*>(.*?)</a>', page, re.S).group(1)
+    assert re.search(r'class="chip-count">(\d+) 户<', chip).group(1) == "1"
+    assert [r[0] for r in rows(client.get("/route?band=legal"))] == [c, a, b]
+
+
+def test_units_visited_today_go_below_unless_the_user_turns_it_off(client, login_as, patch):
+    hk, b1, *_ = patch
+    visited = overdue(make_unit(b1), 300, 90_000).unit_id
+    other = overdue(make_unit(b1), 40, 1_000).unit_id
+    login_as(hk)
+    r = client.post(f"/units/{visited}/visits", data={
+        "client_uuid": "0b6b7c8e-1111-4a4a-9b9b-123456789abc", "outcome": "nobody_home"})
+    assert r.status_code == 303
+    assert [x[0] for x in rows(client.get("/route"))] == [other, visited]
+    assert "今天已走访" in client.get("/route").get_data(as_text=True)
+    client.get("/route")  # a cached page, then the setting changes
+    client.get("/account")  # the flash of the change is shown elsewhere
+    client.post("/account/route", data={})
+    client.get("/account")
+    assert [x[0] for x in rows(client.get("/route"))] == [visited, other]

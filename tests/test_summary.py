@@ -73,3 +73,21 @@ def test_refresh_stale_touches_only_outdated_units(app):
     assert refresh_stale(db.session, TODAY + timedelta(days=4), [building.id]) == 1
     db.session.commit()
     assert db.session.get(Unit, due_soon.id).arrears_fen == 10_000
+
+
+def test_demo_data_loads_on_both_databases_with_true_summaries(app):
+    """seed-demo bulk-loads (COPY on PostgreSQL) and every unit's summary is what its
+    bills say."""
+    from sqlalchemy import func
+
+    from fieldapp.demo import seed_demo
+    counts = seed_demo(db.session, units=240, seed=3, today=TODAY, echo=lambda *a: None)
+    db.session.commit()
+    assert counts["units"] == 240 and counts["bills"] > 240 * 10
+    assert db.session.scalar(select(func.count()).select_from(Unit)) == 240
+    for unit in db.session.scalars(select(Unit).order_by(Unit.id).limit(60)):
+        bills = db.session.scalars(select(Bill).where(Bill.unit_id == unit.id)).all()
+        a = arrears_of(bills, TODAY)
+        assert (unit.arrears_fen, unit.oldest_unpaid_due) == (a.arrears_fen,
+                                                               a.oldest_unpaid_due)
+        assert unit.updated_at is not None

@@ -38,9 +38,11 @@ def test_card_shows_bills_late_fee_and_next_step(client, login_as, unit_in_patch
     assert re.findall(r'<td class="num">([\d,.]+)', html) == ["750.00", "300.00", "750.00"]
     assert re.search(r"<small>[^<]*1,000\.00[^<]*250\.00[^<]*</small>", html)  # of, paid
     assert html.count('class="not-due"') == 1
-    # 750.00 yuan x 0.03 % x 30 days beyond 15 days of grace = 6.75 yuan
-    assert re.search(r'id="fee-h">[^<]*¥6\.75', html)
-    assert "<li>¥750.00 × 0.03% × 30 " in html
+    # Accrued, not today's outstanding: 1,000 yuan for the 10 charged days up to the
+    # payment, then 750 yuan for the 20 days after it.
+    assert "¥1,000.00 × 0.03% × 10 天 = ¥3.00" in html
+    assert "¥750.00 × 0.03% × 20 天 = ¥4.50" in html
+    assert "违约金 ¥7.50" in html
     assert 'class="next-step"' in html
 
 

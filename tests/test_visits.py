@@ -5,6 +5,7 @@ import io
 import re
 import threading
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from fieldapp.domain.visits import check_visit
 from fieldapp.extensions import db
+from fieldapp.limits import DEFAULT
 from fieldapp.models import FieldPayment, Photo, Promise, Role, Unit, Visit
 from fieldapp.photos.storage import LocalStorage, photo_keys
 
@@ -100,15 +102,16 @@ def test_plain_post_redirects_to_the_route_list_row(client, login_as, door):
     login_as(hk)
     r = post_visit(client, unit.id, outcome="promised", reason="hardship",
                    promise_date="2026-12-05", promise_amount="500")
-    assert r.status_code == 303 and r.headers["Location"].endswith(f"/route#unit-{unit.id}")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/route?saved={unit.id}")
     promise = db.session.scalar(select(Promise))
     assert (promise.due_date.isoformat(), promise.amount_fen) == ("2026-12-05", 50_000)
     stored = db.session.get(Unit, unit.id)
     assert stored.last_visit_outcome == "promised"
     assert stored.next_promise_date.isoformat() == "2026-12-05"
-    route = client.get("/route").get_data(as_text=True)
+    route = client.get(r.headers["Location"]).get_data(as_text=True)
     row = route.split(f'id="unit-{unit.id}"', 1)[1].split("</li>", 1)[0]
     assert "badge-promise" in row and "12-05" in row
+    assert f"已保存 {unit.label} 的走访" in route
     card = client.get(f"/units/{unit.id}").get_data(as_text=True)
     assert "data-visit-id" in card and "500.00" in card
 
@@ -185,13 +188,13 @@ def test_too_large_and_too_many_photos(app, client, login_as, door):
     """A photo over the byte limit is named; more photos than allowed says the limit."""
     hk, unit, _ = door
     login_as(hk)
-    app.config["MAX_PHOTO_BYTES"] = 2_000
+    app.config["LIMITS"] = replace(DEFAULT, photo_bytes=2_000)
     r = post_visit(client, unit.id, [("huge.jpg", make_jpeg(800, 800))], JSON)
     assert r.status_code == 422 and "huge.jpg" in r.json["errors"]["photos"]
-    app.config["MAX_PHOTO_BYTES"] = 15 * 1024 * 1024
+    app.config["LIMITS"] = DEFAULT
     nine = [(f"p{i}.jpg", make_jpeg(color=(i, 0, 0))) for i in range(9)]
     r = post_visit(client, unit.id, nine, JSON)
-    limit = app.config["MAX_PHOTOS_PER_VISIT"]
+    limit = DEFAULT.photos_per_request
     assert len(nine) > limit
     assert r.status_code == 422 and re.search(rf"(?<!\d){limit}(?!\d)", r.json["errors"]["photos"])
 
@@ -199,7 +202,7 @@ def test_too_large_and_too_many_photos(app, client, login_as, door):
 def test_request_over_the_size_limit_is_a_clear_413(app, client, login_as, door):
     hk, unit, _ = door
     login_as(hk)
-    app.config["MAX_CONTENT_LENGTH"] = 10_000
+    app.config["MAX_CONTENT_LENGTH"] = 10_000  # what create_app sets from LIMITS.request_bytes
     r = post_visit(client, unit.id, [("big.jpg", make_jpeg(1000, 1000, quality=100))], JSON)
     assert r.status_code == 413 and r.json["error"] == "too_large"
 
@@ -313,3 +316,35 @@ def test_session_api_gives_a_fresh_token_or_401(client, login_as, door):
     r = client.get("/api/session")
     assert r.json["user_id"] == hk.id and r.json["csrf_token"]
     assert r.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("form,errors", [
+    ({"outcome": "met_owner", "reason": "hardship", "promise_date": "2026-12-05",
+      "promise_amount": "300"}, set()),
+    ({"outcome": "met_occupant", "reason": "forgot", "promise_date": "2026-12-05"},
+     {"promise_amount"}),
+    ({"outcome": "met_owner", "paid": "1", "paid_amount": "1000", "payment_ref": "WX9"}, set()),
+    ({"outcome": "met_owner", "paid": "1", "paid_amount": "400", "payment_ref": "WX9"},
+     {"reason"}),
+    ({"outcome": "met_owner", "reason": "hardship", "paid": "1", "paid_amount": "400",
+      "payment_ref": "WX9", "promise_date": "2026-12-05", "promise_amount": "600"}, set()),
+    ({"outcome": "nobody_home", "promise_date": "2026-12-05", "promise_amount": "600"},
+     set()),
+])
+def test_meeting_someone_can_carry_a_promise_and_a_payment(form, errors):
+    """Who was met and what they promised are two questions; paid in full needs no
+    reason; a promise date from nobody home is ignored."""
+    assert set(check(**form)) == errors
+
+
+def test_a_promise_made_while_meeting_the_owner_is_stored_with_it(client, login_as, door):
+    hk, unit, _ = door
+    login_as(hk)
+    r = post_visit(client, unit.id, headers=JSON, outcome="met_owner", reason="hardship",
+                   promise_date="2026-12-05", promise_amount="500", paid="1",
+                   paid_amount="200", payment_ref="WX-1")
+    assert r.status_code == 201
+    visit = db.session.get(Visit, r.json["visit_id"])
+    assert visit.outcome.value == "met_owner"
+    assert (visit.promise.amount_fen, visit.field_payment.amount_fen) == (50_000, 20_000)
+    assert db.session.get(Unit, unit.id).promise_status == "open"

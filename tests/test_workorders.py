@@ -13,6 +13,7 @@ from fieldapp.domain.workorders import WorkOrderRefused, check_action
 from fieldapp.extensions import db
 from fieldapp.models import (
     AuditEvent,
+    Complaint,
     NoticeType,
     Outcome,
     Role,
@@ -115,10 +116,32 @@ def test_complaint_opens_a_work_order_and_puts_the_unit_on_hold(client, login_as
     with pytest.raises(DunningHold) as e:
         ensure_can_dun(db.session, unit.id)
     assert e.value.work_order.id == order.id
-    again = client.post(f"/units/{unit.id}/complaints", headers=JSON,
-                        data={"client_uuid": r.json["client_uuid"], "category": "leak",
-                              "description": "x"})
+    again = file(client, unit.id, client_uuid=r.json["client_uuid"])
     assert again.status_code == 200 and again.json["work_order_id"] == order.id
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+
+
+@pytest.mark.parametrize("reuse", ["other_user", "other_unit", "other_text"])
+def test_a_complaint_id_reused_for_another_complaint_is_refused(client, login_as, estate,
+                                                                 reuse):
+    """Another user's (or unit's, or text's) client_uuid answers 422 client_uuid_reused:
+    never someone else's complaint, and nothing is filed under the borrowed id."""
+    hk, _, unit = estate
+    second = make_unit(unit.building)
+    login_as(hk)
+    first = file(client, unit.id).json
+    if reuse == "other_user":
+        client.post("/logout")
+        login_as(make_user(Role.HOUSEKEEPER, buildings=[unit.building]))
+    target = second if reuse in ("other_user", "other_unit") else unit
+    fields = {"description": "电梯坏了"} if reuse == "other_text" else {}
+    r = file(client, target.id, client_uuid=first["client_uuid"], **fields)
+    assert r.status_code == 422 and r.json["error"] == "client_uuid_reused"
+    assert "work_order_id" not in r.json and "complaint_id" not in r.json
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 1
+    assert db.session.get(Unit, second.id).on_hold is False
+    fresh = file(client, target.id)
+    assert fresh.status_code == 201 and fresh.json["work_order_id"] != first["work_order_id"]
 
 
 def test_dunning_on_hold_is_refused_with_409_naming_the_order(client, login_as, estate):
@@ -151,7 +174,8 @@ def test_held_unit_is_listed_apart_in_the_route_list(client, login_as, estate):
     login_as(hk)
     file(client, unit.id)
     html = client.get("/route").get_data(as_text=True)
-    held, main = html.split('class="held card"')[1].split("</details>", 1)
+    held = html.split('class="held card"')[1].split("</details>", 1)[0]
+    main = html.split('id="route-rows"')[1].split("</ol>", 1)[0]
     assert f'data-unit-id="{unit.id}"' in held and "badge-hold" in held
     assert f'data-unit-id="{unit.id}"' not in main and f'data-unit-id="{other.id}"' in main
 

@@ -5,6 +5,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Iterable, Protocol
 
+from .stages import STAGES
+
+EARLIEST_STAGE = STAGES[0]
+
 
 class OpenBill(Protocol):
     amount_fen: int
@@ -77,6 +81,29 @@ def aging_band(days: int, bands: list[Band]) -> Band | None:
         if days >= band.min_days:
             found = band
     return found
+
+
+def with_earliest_band(bands: list[Band]) -> list[Band]:
+    """Bands that cover every day overdue from day 1. Where a community's first band
+    starts later (at 30 days, say), a unit overdue for fewer days is at the earliest
+    stage: the first band is extended down to day 1 if it is that stage, otherwise a
+    band of that stage (keyed by it, made unique if taken) is put in front."""
+    if bands and bands[0].min_days <= 1:
+        return list(bands)
+    if bands and bands[0].stage == EARLIEST_STAGE:
+        return [Band(bands[0].key, 1, EARLIEST_STAGE), *bands[1:]]
+    key, taken = EARLIEST_STAGE, {b.key for b in bands}
+    while key in taken:
+        key = f"{key}-early"
+    return [Band(key, 1, EARLIEST_STAGE), *bands]
+
+
+def overdue_band(days: int, bands: list[Band]) -> Band | None:
+    """The band of a unit `days` overdue: None when not overdue, and the earliest stage
+    below the community's first band (see `with_earliest_band`)."""
+    if days < 1:
+        return None
+    return aging_band(days, with_earliest_band(bands))
 
 
 def band_cutoffs(bands: list[Band], today: date) -> list[tuple[Band, date]]:

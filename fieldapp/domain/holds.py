@@ -16,10 +16,11 @@ class DunningHold(Exception):
         self.work_order = work_order
 
 
-def is_dunning(outcome: Outcome | None, notice_type: NoticeType) -> bool:
+def is_dunning(outcome: Outcome | None, notice_type: NoticeType,
+               promise: bool = False) -> bool:
     """Delivering any notice or asking for a new promise is dunning; checking on a
     repair, asking about satisfaction or taking a payment is not."""
-    return notice_type != NoticeType.NONE or outcome == Outcome.PROMISED
+    return notice_type != NoticeType.NONE or outcome == Outcome.PROMISED or promise
 
 
 def open_work_order(session: Session, unit_id: int) -> WorkOrder | None:
@@ -36,6 +37,18 @@ def ensure_can_dun(session: Session, unit_id: int) -> None:
     order = open_work_order(session, unit_id)
     if order is not None:
         raise DunningHold(order)
+
+
+def hold_message(order: WorkOrder) -> str:
+    """What a refused dunning action tells the user: which repair, and what is allowed."""
+    from flask_babel import gettext as _
+
+    # Imported here: the visits package imports this module through its routes.
+    from ..visits.choices import label
+    return _("This unit is on dunning hold until work order #%(id)s (%(category)s) is "
+             "closed: fix first, then collect. You can still log a visit to check on the "
+             "repair, without a notice or a promise.",
+             id=order.id, category=label("service_category", order.category))
 
 
 def refresh_hold(session: Session, unit: Unit, now) -> None:

@@ -1,7 +1,9 @@
 """Money is integer fen; these helpers are the only place yuan strings are parsed."""
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+import re
+
+from ..limits import MAX_AMOUNT_FEN
 
 
 def format_yuan(fen: int) -> str:
@@ -11,16 +13,25 @@ def format_yuan(fen: int) -> str:
     return f"{sign}{yuan:,}.{cents:02d}"
 
 
-def parse_yuan(text: str) -> int:
-    """'123.4' -> 12340 fen. Raises ValueError for anything not a plain amount."""
-    cleaned = text.strip().replace(",", "").replace("¥", "").replace("￥", "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError("not a number") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        raise ValueError("at most two decimals")
-    return int((value * 100).to_integral_value(rounding=ROUND_HALF_UP))
+# Digits, optionally a point and at most two decimals: no exponents, signs or NaN.
+_AMOUNT = re.compile(r"(\d{1,30})(?:\.(\d{0,2}))?")
+
+
+class AmountTooLarge(ValueError):
+    """A well-formed amount beyond what can be stored."""
+
+
+def parse_yuan(text: str, *, max_fen: int = MAX_AMOUNT_FEN) -> int:
+    """'123.4' -> 12340 fen. Raises ValueError for anything not a plain amount of at
+    most `max_fen` (the database's integer), so no input can overflow a column."""
+    cleaned = text.strip().replace(",", "").replace("，", "").replace("¥", "").replace("￥", "")
+    found = _AMOUNT.fullmatch(cleaned)
+    if found is None:
+        raise ValueError("not a plain amount")
+    fen = int(found.group(1)) * 100 + int((found.group(2) or "").ljust(2, "0"))
+    if fen > max_fen:
+        raise AmountTooLarge(f"more than {max_fen} fen")
+    return fen
 
 
 def mask_phone(phone: str) -> str:

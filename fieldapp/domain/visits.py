@@ -8,12 +8,19 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 
+from ..limits import DEFAULT, Limits
 from ..models import Delivery, NoticeType, Outcome, Reason, ServiceCategory
-from .money import parse_yuan
+from .money import AmountTooLarge, format_yuan, parse_yuan
 
 # Someone was met and did not pay: the reason is what the supervisor needs.
 NEEDS_REASON = {Outcome.MET_OWNER, Outcome.MET_OCCUPANT, Outcome.REFUSED, Outcome.PROMISED}
-MAX_TEXT = {"reason_detail": 500, "notes": 2000, "payment_ref": 64}
+# Who was met and what they promised or paid are two questions: meeting someone can
+# carry a promise, a payment on the spot, or both. "promised" and "paid_on_site" stay
+# accepted as outcomes for visits queued by older pages.
+MET = {Outcome.MET_OWNER, Outcome.MET_OCCUPANT}
+TEXT_FIELDS = ("reason_detail", "notes", "payment_ref")
+# More than a household owes is a typing slip, not a payment taken at the door.
+MAX_FIELD_PAYMENT_FEN = 100_000_000
 GEO_ERRORS = {"1": "denied", "2": "unavailable", "3": "timeout"}
 
 
@@ -53,14 +60,24 @@ def _choice(enum_cls, raw: str, name: str, errors: dict, required: bool = False)
 
 def _float(raw: str, lo: float, hi: float) -> float | None:
     try:
-        value = float(raw)
+        value = float(raw[:40])
     except ValueError:
         return None
-    return value if lo <= value <= hi else None
+    return value if lo <= value <= hi else None  # NaN compares false: refused too
+
+
+def device_time(raw: str) -> datetime | None:
+    """The phone's clock when the visit was logged, in UTC; None if unreadable."""
+    try:
+        moment = datetime.fromisoformat(raw[:40].replace("Z", "+00:00"))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        return None
 
 
 def check_visit(form: dict[str, str], *, photo_count: int, arrears_fen: int, today: date,
-                promise_horizon_days: int) -> VisitData:
+                promise_horizon_days: int, limits: Limits = DEFAULT) -> VisitData:
     """Parse and check a submitted visit. `errors` maps field names to messages."""
     get = lambda name: (form.get(name) or "").strip()  # noqa: E731
     errors: dict[str, str] = {}
@@ -72,17 +89,27 @@ def check_visit(form: dict[str, str], *, photo_count: int, arrears_fen: int, tod
     outcome = _choice(Outcome, get("outcome"), "outcome", errors, required=True)
     data = VisitData(client_uuid=client_uuid, outcome=outcome, errors=errors)
 
-    for name, limit in MAX_TEXT.items():
-        if len(get(name)) > limit:
-            errors[name] = _l("At most %(n)s characters.", n=limit)
-    data.notes = get("notes")[:MAX_TEXT["notes"]]
+    for name in TEXT_FIELDS:
+        if len(get(name)) > limits.text_limit(name):
+            errors[name] = _l("At most %(n)s characters.", n=limits.text_limit(name))
+    data.notes = get("notes")
 
-    if outcome in NEEDS_REASON:
+    promising = outcome == Outcome.PROMISED or (outcome in MET and bool(get("promise_date")))
+    paying = outcome == Outcome.PAID_ON_SITE or (outcome in MET and get("paid") == "1")
+    if promising:
+        _check_promise(get, data, errors, arrears_fen, today, promise_horizon_days)
+    if paying:
+        data.paid_amount_fen = _amount(get("paid_amount"), "paid_amount", errors)
+        data.payment_ref = get("payment_ref")
+        if not data.payment_ref:
+            errors["payment_ref"] = _l("Please enter the receipt or transfer reference.")
+    paid_in_full = data.paid_amount_fen is not None and data.paid_amount_fen >= arrears_fen
+    if outcome in NEEDS_REASON and not paid_in_full:
         data.reason = _choice(Reason, get("reason"), "reason", errors, required=True)
         if data.reason == Reason.SERVICE:
             data.service_category = _choice(ServiceCategory, get("service_category"),
                                             "service_category", errors, required=True)
-        data.reason_detail = get("reason_detail")[:MAX_TEXT["reason_detail"]]
+        data.reason_detail = get("reason_detail")
         if data.reason == Reason.OTHER and not data.reason_detail:
             errors["reason_detail"] = _l("Please say what the reason is.")
 
@@ -93,13 +120,6 @@ def check_visit(form: dict[str, str], *, photo_count: int, arrears_fen: int, tod
         if photo_count == 0:
             errors["photos"] = _l("A delivered notice needs at least one photo as evidence.")
 
-    if outcome == Outcome.PROMISED:
-        _check_promise(get, data, errors, arrears_fen, today, promise_horizon_days)
-    if outcome == Outcome.PAID_ON_SITE:
-        data.paid_amount_fen = _amount(get("paid_amount"), "paid_amount", errors)
-        data.payment_ref = get("payment_ref")[:MAX_TEXT["payment_ref"]]
-        if not data.payment_ref:
-            errors["payment_ref"] = _l("Please enter the receipt or transfer reference.")
 
     data.lat = _float(get("lat"), -90, 90)
     data.lon = _float(get("lon"), -180, 180)
@@ -107,11 +127,7 @@ def check_visit(form: dict[str, str], *, photo_count: int, arrears_fen: int, tod
         data.lat = data.lon = None
     data.accuracy_m = _float(get("accuracy"), 0, 100_000) if data.lat is not None else None
     data.geo_error = GEO_ERRORS.get(get("geo_error"), "")
-    try:
-        device = datetime.fromisoformat(get("device_time").replace("Z", "+00:00"))
-        data.device_time = device if device.tzinfo else device.replace(tzinfo=timezone.utc)
-    except ValueError:
-        data.device_time = None
+    data.device_time = device_time(get("device_time"))
     return data
 
 
@@ -120,7 +136,10 @@ def _amount(raw: str, name: str, errors: dict) -> int | None:
         errors[name] = _l("Please enter the amount.")
         return None
     try:
-        fen = parse_yuan(raw)
+        fen = parse_yuan(raw, max_fen=MAX_FIELD_PAYMENT_FEN)
+    except AmountTooLarge:
+        errors[name] = _l("At most ¥%(max)s at a time.", max=format_yuan(MAX_FIELD_PAYMENT_FEN))
+        return None
     except ValueError:
         errors[name] = _l("Enter an amount in yuan, like 1280 or 1280.50.")
         return None
@@ -152,6 +171,6 @@ def _check_promise(get, data: VisitData, errors: dict, arrears_fen: int, today: 
     amount = _amount(get("promise_amount"), "promise_amount", errors)
     if amount is not None and amount > arrears_fen:
         errors["promise_amount"] = _l("More than the arrears (¥%(max)s).",
-                                      max=f"{arrears_fen / 100:,.2f}")
+                                      max=format_yuan(arrears_fen))
         amount = None
     data.promise_amount_fen = amount

@@ -50,11 +50,13 @@ class WorkOrderRefused(Exception):
 
 
 def check_action(order: WorkOrder, action: str, user: User, *, note: str = "",
-                 photo_count: int = 0) -> WorkOrderStatus:
+                 photo_count: int = 0, max_note: int = 2000) -> WorkOrderStatus:
     """The status after `action`, or WorkOrderRefused with a message for the user."""
     step = TRANSITIONS.get(action)
     if step is None:
         raise WorkOrderRefused(_l("Unknown action."))
+    if len(note.strip()) > max_note:
+        raise WorkOrderRefused(_l("At most %(n)s characters.", n=max_note))
     if order.status not in step.before:
         raise WorkOrderRefused(_l("Not possible now: this work order is “%(status)s”.",
                                   status=status_label(order.status)))

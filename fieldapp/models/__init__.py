@@ -13,15 +13,24 @@ from .estate import (
                      Unit,
                      UnitUse,
 )
-from .people import Assignment, AuditEvent, LoginThrottle, Role, User, record_audit
+from .imports import HeaderAlias, ImportJob, ImportKind, ImportStatus
+from .people import Assignment, AuditEvent, LoginSession, LoginThrottle, Role, User, record_audit
+from .promises import InstallmentPlan, PlanStatus, Promise, PromiseStatus, Waiver, WaiverStatus
+from .review import (
+                     CorrectionPhoto,
+                     Decision,
+                     FlagKind,
+                     ReviewDecision,
+                     ReviewStatus,
+                     VisitCorrection,
+                     VisitFlag,
+)
 from .visits import (
                      Delivery,
                      FieldPayment,
                      NoticeType,
                      Outcome,
                      Photo,
-                     Promise,
-                     PromiseStatus,
                      Reason,
                      ServiceCategory,
                      Visit,
@@ -38,9 +47,11 @@ from .workorders import (
 
 __all__ = [
     "Assignment", "AuditEvent", "Bill", "Building", "Community", "Complaint", "ComplaintPhoto",
-    "Contact", "ContactKind", "DEFAULT_BANDS", "Delivery", "FieldPayment", "LoginThrottle",
-    "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy", "Promise",
-    "PromiseStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User", "Visit",
-    "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",
+    "Contact", "ContactKind", "CorrectionPhoto", "DEFAULT_BANDS", "Decision", "Delivery",
+    "FieldPayment", "FlagKind", "HeaderAlias", "ImportJob", "ImportKind", "ImportStatus",
+    "LoginSession", "ReviewDecision", "ReviewStatus", "VisitCorrection", "VisitFlag",
+    "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy",
+    "Promise", "PromiseStatus", "InstallmentPlan", "PlanStatus", "Waiver", "WaiverStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",
+    "Visit", "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",
     "record_audit", "utcnow",
 ]

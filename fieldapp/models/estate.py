@@ -11,7 +11,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import _enum, utcnow
+from .base import UTCDateTime, _enum, utcnow
 
 if TYPE_CHECKING:
     from .people import Assignment
@@ -77,6 +76,16 @@ class Policy(db.Model):
     late_fee_daily_ppm: Mapped[int] = mapped_column(Integer, default=300)
     gps_threshold_m: Mapped[int] = mapped_column(Integer, default=150)
     promise_horizon_days: Mapped[int] = mapped_column(Integer, default=30)
+    # A promise is kept when payments cover it by its date plus these days.
+    promise_grace_days: Mapped[int] = mapped_column(Integer, default=3)
+    max_installments: Mapped[int] = mapped_column(Integer, default=12)
+    # Seed practice: "分期期间不收违约金" - no late fee while a plan is on track.
+    plan_pauses_late_fee: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The late fee of a bill stops at this share of its amount (ppm; 1,000,000 = the
+    # principal); None: no cap.
+    late_fee_cap_ppm: Mapped[int | None] = mapped_column(Integer)
+    # How many stages a broken promise raises the next step.
+    broken_promise_steps: Mapped[int] = mapped_column(Integer, default=1)
     community: Mapped[Community] = relationship(back_populates="policy")
 
 
@@ -104,7 +113,8 @@ class Unit(db.Model):
     occupancy: Mapped[Occupancy] = mapped_column(_enum(Occupancy, "occupancy"),
                                                  default=Occupancy.OWNER)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
-    late_fee_waived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Late fee waived by approved waivers, in fen (减免).
+    late_fee_waived_fen: Mapped[int] = mapped_column(Integer, default=0)
     # Per-unit arrears summary, kept by domain.summary in the same transaction as any
     # bill or payment change. Arrears change with the calendar too (a bill falls due):
     # `arrears_as_of` is the day they were computed for, and `arrears_valid_until` the
@@ -114,16 +124,21 @@ class Unit(db.Model):
     oldest_unpaid_due: Mapped[date | None] = mapped_column(Date)
     arrears_valid_until: Mapped[date | None] = mapped_column(Date)
     # Field activity summary, written with each visit: the route list shows it per row.
-    last_visit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_visit_outcome: Mapped[str | None] = mapped_column(String(20))
+    # The promise a row shows: the earliest open one, else the last one resolved; with
+    # its status (open, kept, broken) and that of an installment plan, if any.
     next_promise_date: Mapped[date | None] = mapped_column(Date)
+    promise_status: Mapped[str | None] = mapped_column(String(10))
+    plan_status: Mapped[str | None] = mapped_column(String(12))
+    broken_promises_in_row: Mapped[int] = mapped_column(Integer, default=0)
     # Dunning hold: true while any work order of the unit is not closed.
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     # When its last repair closed; cleared once the owner says they are satisfied.
-    rectified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    rectified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Any write to the unit's row moves this: a rendered route list is reused only
     # while no unit of its patch has changed (fieldapp/route/cache.py).
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow,
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow,
                                                  onupdate=utcnow)
 
     building: Mapped[Building] = relationship(back_populates="units")
@@ -134,8 +149,11 @@ class Unit(db.Model):
 
     __table_args__ = (
         UniqueConstraint("building_id", "number", name="uq_unit_building_number"),
-        # Serves the route list: a patch's overdue units by oldest due date.
-        Index("ix_unit_route", "building_id", "oldest_unpaid_due", "arrears_fen"),
+        # Serves the route list: a patch's overdue units by oldest due date, with every
+        # column its sorting reads, so PostgreSQL answers from the index alone.
+        Index("ix_unit_route", "building_id", "oldest_unpaid_due", "arrears_fen", "on_hold",
+              "promise_status", "next_promise_date", "plan_status", "last_visit_at",
+              "updated_at", "floor", "number"),
         Index("ix_unit_valid_until", "arrears_valid_until"),
         Index("ix_unit_building_updated", "building_id", "updated_at"),
         CheckConstraint("arrears_fen >= 0 AND unpaid_fen >= arrears_fen", name="arrears"),
@@ -162,6 +180,8 @@ class Contact(db.Model):
     surname: Mapped[str] = mapped_column(String(20), index=True)
     phone: Mapped[str] = mapped_column(String(20), default="")
     company: Mapped[str] = mapped_column(String(120), default="")
+    # The billing system's customer id, when its export has one (客户编号).
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     unit: Mapped[Unit] = relationship(back_populates="contacts")
 
 
@@ -195,6 +215,10 @@ class Payment(db.Model):
     paid_on: Mapped[date] = mapped_column(Date)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     method: Mapped[str] = mapped_column(String(20), default="")
+    # A negative amount is a refund; with `reverses_id`, the reversal of that payment.
+    reverses_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
     unit: Mapped[Unit] = relationship(back_populates="payments")
 
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)
+    __table_args__ = (CheckConstraint("amount_fen <> 0", name="nonzero"),
+                      CheckConstraint("reverses_id IS NULL OR amount_fen < 0",
+                                      name="reversal_negative"))

@@ -2,15 +2,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
-    Date,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -20,11 +19,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import _enum, utcnow
+from .base import UTCDateTime, _enum, utcnow
 
 if TYPE_CHECKING:
     from .estate import Unit
     from .people import User
+    from .promises import InstallmentPlan, Promise
+    from .review import ReviewDecision, VisitCorrection, VisitFlag
 
 
 class Outcome(str, enum.Enum):
@@ -85,11 +86,19 @@ class Photo(db.Model):
     size_bytes: Mapped[int] = mapped_column(Integer)
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
-    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # from EXIF
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # from EXIF
     exif_lat: Mapped[float | None] = mapped_column(Float)
     exif_lon: Mapped[float | None] = mapped_column(Float)
     uploaded_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The 64-bit perceptual hash of the picture (signed, as databases store 64 bits),
+    # and its four 16-bit bands, each indexed: a near-duplicate within 7 bits shares a
+    # band within 1 bit, so the check is a few index lookups (fieldapp/review/photos.py).
+    phash: Mapped[int | None] = mapped_column(BigInteger)
+    phash_b0: Mapped[int | None] = mapped_column(Integer, index=True)
+    phash_b1: Mapped[int | None] = mapped_column(Integer, index=True)
+    phash_b2: Mapped[int | None] = mapped_column(Integer, index=True)
+    phash_b3: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class Visit(db.Model):
@@ -99,9 +108,9 @@ class Visit(db.Model):
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     payload_sha256: Mapped[str] = mapped_column(String(64))
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))
-    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    device_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    device_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[Outcome] = mapped_column(_enum(Outcome, "outcome"))
     reason: Mapped[Reason | None] = mapped_column(_enum(Reason, "reason"))
     service_category: Mapped[ServiceCategory | None] = mapped_column(
@@ -117,6 +126,8 @@ class Visit(db.Model):
     geo_error: Mapped[str] = mapped_column(String(20), default="")  # denied/unavailable/timeout
     distance_m: Mapped[float | None] = mapped_column(Float)
     far_from_building: Mapped[bool] = mapped_column(Boolean, default=False)
+    # pending, approved or sent_back (models/review.py ReviewStatus): where the review
+    # stands; the only column a review changes.
     review_status: Mapped[str] = mapped_column(String(20), default="pending")
 
     unit: Mapped[Unit] = relationship()
@@ -124,11 +135,23 @@ class Visit(db.Model):
     photos: Mapped[list[VisitPhoto]] = relationship(back_populates="visit",
                                                     order_by="VisitPhoto.position",
                                                     cascade="all, delete-orphan")
+    # A single promise made at the door; a plan's installments hang off the plan.
     promise: Mapped[Promise | None] = relationship(back_populates="visit", uselist=False)
+    plan: Mapped[InstallmentPlan | None] = relationship(back_populates="visit", uselist=False)
     field_payment: Mapped[FieldPayment | None] = relationship(back_populates="visit",
                                                              uselist=False)
+    flags: Mapped[list[VisitFlag]] = relationship(
+        back_populates="visit", foreign_keys="VisitFlag.visit_id", order_by="VisitFlag.id")
+    decisions: Mapped[list[ReviewDecision]] = relationship(back_populates="visit",
+                                                           order_by="ReviewDecision.id")
+    corrections: Mapped[list[VisitCorrection]] = relationship(back_populates="visit",
+                                                              order_by="VisitCorrection.id")
 
-    __table_args__ = (Index("ix_visit_unit_created", "unit_id", "created_at"),)
+    __table_args__ = (Index("ix_visit_unit_created", "unit_id", "created_at"),
+                      # A housekeeper's visits by time: their day, the travel check.
+                      Index("ix_visit_user_created", "user_id", "created_at"),
+                      # The review queue: visits waiting, newest first.
+                      Index("ix_visit_review_queue", "review_status", "created_at", "id"))
 
 
 class VisitPhoto(db.Model):
@@ -139,28 +162,6 @@ class VisitPhoto(db.Model):
     client_meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     visit: Mapped[Visit] = relationship(back_populates="photos")
     photo: Mapped[Photo] = relationship()
-
-
-class PromiseStatus(str, enum.Enum):
-    OPEN = "open"
-    KEPT = "kept"
-    BROKEN = "broken"
-
-
-class Promise(db.Model):
-    """A promised payment: date and amount. An installment plan is a dated series."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id"))
-    due_date: Mapped[date] = mapped_column(Date)
-    amount_fen: Mapped[int] = mapped_column(Integer)
-    status: Mapped[PromiseStatus] = mapped_column(_enum(PromiseStatus, "promise_status"),
-                                                  default=PromiseStatus.OPEN)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    visit: Mapped[Visit | None] = relationship(back_populates="promise")
-
-    __table_args__ = (CheckConstraint("amount_fen > 0", name="positive"),)
 
 
 class FieldPayment(db.Model):

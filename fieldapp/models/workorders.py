@@ -5,11 +5,11 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import _enum, utcnow
+from .base import UTCDateTime, _enum, utcnow
 from .visits import ServiceCategory
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ class Complaint(db.Model):
                                                             "complaint_category"))
     description: Mapped[str] = mapped_column(String(2000))
     created_by: Mapped[int] = mapped_column(ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[Unit] = relationship()
     visit: Mapped[Visit | None] = relationship()
@@ -63,8 +63,8 @@ class WorkOrder(db.Model):
     status: Mapped[WorkOrderStatus] = mapped_column(_enum(WorkOrderStatus, "work_order_status"),
                                                     default=WorkOrderStatus.OPEN)
     engineer_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     repair_notes: Mapped[str] = mapped_column(String(2000), default="")
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     # The owner's verdict on the repair, recorded by the housekeeper afterwards.
@@ -87,7 +87,7 @@ class WorkOrderEvent(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(ForeignKey("work_order.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     action: Mapped[str] = mapped_column(String(20))  # filed, assigned, accepted, started, ...
     note: Mapped[str] = mapped_column(String(2000), default="")
     work_order: Mapped[WorkOrder] = relationship(back_populates="events")

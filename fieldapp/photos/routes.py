@@ -1,41 +1,45 @@
 """Photos are served only to users who may see what the photo is evidence of: a visit
-or complaint of a unit in their patch, or (engineers) a work order of theirs."""
-from flask import Response, abort
+or complaint of a unit in their patch, or (engineers) a work order of theirs. The viewer
+page shows one photo in that context, to the same users."""
+from flask import Response, abort, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select, union
 
-from ..access import restrict_units
+from ..access import SEES_ALL_UNITS
 from ..extensions import db
-from ..models import ComplaintPhoto, Photo, Role, Unit, Visit, VisitPhoto, WorkOrder, WorkOrderPhoto
+from ..models import (
+    ComplaintPhoto,
+    CorrectionPhoto,
+    Photo,
+    VisitCorrection,
+    VisitPhoto,
+    WorkOrder,
+    WorkOrderPhoto,
+)
+from ..urls import safe_next
 from . import bp
+from .access import visible_visit_ids, visible_work_order_ids
 from .storage import photo_keys, storage
-from ..workorders.access import restrict_work_orders
+from .viewer import home_of, photo_in_context
 
 ORIGINAL_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp",
                   "HEIF": "image/heif"}
 
 
 def _visible_photo_ids(photo_id: int):
-    user = current_user
-    via_orders = restrict_work_orders(select(WorkOrder.id), user)
-    queries = [
+    visits, orders = visible_visit_ids(current_user), visible_work_order_ids(current_user)
+    return union(
+        select(VisitPhoto.photo_id).where(VisitPhoto.photo_id == photo_id,
+                                          VisitPhoto.visit_id.in_(visits)),
+        select(CorrectionPhoto.photo_id).join(
+            VisitCorrection, VisitCorrection.id == CorrectionPhoto.correction_id)
+        .where(CorrectionPhoto.photo_id == photo_id, VisitCorrection.visit_id.in_(visits)),
         select(ComplaintPhoto.photo_id).join(WorkOrder, WorkOrder.complaint_id ==
                                              ComplaintPhoto.complaint_id)
-        .where(ComplaintPhoto.photo_id == photo_id, WorkOrder.id.in_(via_orders)),
+        .where(ComplaintPhoto.photo_id == photo_id, WorkOrder.id.in_(orders)),
         select(WorkOrderPhoto.photo_id).where(WorkOrderPhoto.photo_id == photo_id,
-                                              WorkOrderPhoto.work_order_id.in_(via_orders)),
-    ]
-    if user.role != Role.ENGINEER:
-        units = restrict_units(select(Unit.id), user)
-        queries.append(select(VisitPhoto.photo_id).join(Visit, Visit.id == VisitPhoto.visit_id)
-                       .where(VisitPhoto.photo_id == photo_id, Visit.unit_id.in_(units)))
-        queries.append(select(ComplaintPhoto.photo_id).join(
-            WorkOrder, WorkOrder.complaint_id == ComplaintPhoto.complaint_id)
-            .where(ComplaintPhoto.photo_id == photo_id, WorkOrder.unit_id.in_(units)))
-        queries.append(select(WorkOrderPhoto.photo_id).join(
-            WorkOrder, WorkOrder.id == WorkOrderPhoto.work_order_id)
-            .where(WorkOrderPhoto.photo_id == photo_id, WorkOrder.unit_id.in_(units)))
-    return union(*queries)
+                                              WorkOrderPhoto.work_order_id.in_(orders)),
+    )
 
 
 @bp.get("/photos/<int:photo_id>/<any(thumb, display, original):variant>")
@@ -55,3 +59,17 @@ def photo(photo_id: int, variant: str):
     # Evidence is personal data: the browser may keep it, shared caches may not.
     response.headers["Cache-Control"] = "private, max-age=86400"
     return response
+
+
+@bp.get("/<any(visits, corrections, complaints, workorders):kind>/<int:owner_id>/photos/<int:n>")
+@login_required
+def viewer(kind: str, owner_id: int, n: int):
+    """One photo full width, its neighbours a link (or a swipe) away, and a way back to
+    the page it was opened from: the installed app has no browser Back button."""
+    shown = photo_in_context(db.session, kind, owner_id, n, current_user)
+    if shown is None:
+        abort(404)
+    endpoint, values = home_of(shown, current_user)
+    back = safe_next(request.args.get("next"), endpoint, **values)
+    return render_template("photos/viewer.html", shown=shown, back=back,
+                           sees_originals=current_user.role in SEES_ALL_UNITS)

@@ -1,9 +1,10 @@
 """Rendered route list pages, reused while nothing they show has changed.
 
-A page depends on who asks (patch, session, language), the query string, the day
-(days overdue, bands, late fees), the policies and the units of the patch. Every
-write to a unit moves `Unit.updated_at`, so one indexed query tells whether a page
-is still true; a stale entry is never served. Entries also expire after a few
+The body is shared by everyone who would see the same page (same patch and role,
+query, language, day, rules and data): the session's CSRF token and the user's id
+stand in it as placeholders, filled in per request. The key holds the identity of the
+page's data, which the page's own sorting query returns anyway, so a write to a unit
+the page does not show leaves the page reusable. Entries also expire after a few
 minutes, for the rare change that touches no unit (a renamed building)."""
 from __future__ import annotations
 
@@ -12,11 +13,8 @@ import time
 from collections import OrderedDict
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from ..config import ROOT
-from ..models import Policy, Unit
+from ..models import Policy
 
 
 class PageCache:
@@ -41,14 +39,6 @@ class PageCache:
             self._pages.popitem(last=False)
 
 
-def patch_version(session: Session, building_ids: list[int] | None) -> tuple:
-    """When any unit of the patch last changed, and how many units it has."""
-    q = select(func.max(Unit.updated_at), func.count())
-    if building_ids is not None:
-        q = q.where(Unit.building_id.in_(building_ids))
-    return tuple(session.connection().execute(q).one())
-
-
 _BUILD: list[str] = []
 
 
@@ -65,11 +55,27 @@ def build_id() -> str:
     return _BUILD[0]
 
 
-def page_etag(*, user_id: int, session_token: str, locale: str, path: str, partial: bool,
-              today: date, building_ids: list[int] | None, version: tuple,
-              policies: dict[int, Policy]) -> str:
-    rules = [(cid, p.bands, p.late_fee_grace_days, p.late_fee_daily_ppm)
-             for cid, p in sorted(policies.items())]
-    key = repr((build_id(), user_id, session_token, locale, path, partial, today,
-                building_ids, version, rules))
+# Per-session values stand in the shared body as these, and are put in per request.
+SESSION_TOKEN = "__doorstep_csrf_token__"  # nosec B105 -- a placeholder, not a secret
+USER_ID = "__doorstep_user_id__"
+
+
+def page_key(*, scope: tuple, locale: str, args: tuple, partial: bool, today: date,
+             policies: dict[int, Policy], settings: tuple, identity: tuple) -> str:
+    """What the page shows, and nothing about who asks beyond what changes it: the
+    patch and role (scope), the query, the language, the day, the rules, the user's
+    list settings, and the identity of its data (each unit shown with its version, the
+    chips, the units on hold). Another unit of the patch changing leaves it alone."""
+    rules = [(cid, p.bands, p.late_fee_grace_days, p.late_fee_daily_ppm, p.late_fee_cap_ppm,
+              p.plan_pauses_late_fee) for cid, p in sorted(policies.items())]
+    key = repr((build_id(), scope, locale, args, partial, today, rules, settings, identity))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def client_etag(key: str, session_token: str, user_id: int) -> str:
+    """The validator a phone keeps: the page and this session's token in it."""
+    return hashlib.sha256(f"{key}:{session_token}:{user_id}".encode()).hexdigest()[:32]
+
+
+def personalise(body: str, session_token: str, user_id: int) -> str:
+    return body.replace(SESSION_TOKEN, session_token).replace(USER_ID, str(user_id))

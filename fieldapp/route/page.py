@@ -1,7 +1,12 @@
 """Assembling the route list page: the rows, and on a first page or a filter change
-the chips, the repair-pending section and the filter choices."""
+the chips, the repair-pending section and the filter choices.
+
+`page_data` runs the cheap queries that decide what the page shows (the page's units
+in order with their versions, the chips, the units on hold); `page_context` does the
+expensive rest (owners, late fees, words), only when the page is not reused."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
@@ -10,24 +15,57 @@ from sqlalchemy.orm import Session
 
 from ..models import Assignment, Building, Policy, Role, User
 from ..templating import url_with
-from .services import RouteFilters, band_counts, held_rows, route_page
+from .services import (
+    BandCount,
+    PageHits,
+    RouteFilters,
+    band_counts,
+    held_hits,
+    held_rows,
+    page_hits,
+    route_page,
+)
 from .words import route_words, unit_link
+
+
+@dataclass
+class PageData:
+    hits: PageHits
+    counts: list[BandCount] | None  # None: a further page of rows only
+    held: PageHits | None
+
+    def identity(self) -> tuple:
+        counts = tuple((c.band.key, c.units, c.arrears_fen) for c in self.counts or ())
+        held = self.held.identity() if self.held else None
+        return self.hits.identity(), counts, held
+
+
+def page_data(session: Session, filters: RouteFilters, page: int, day: date,
+              policies: dict[int, Policy], rows_only: bool) -> PageData:
+    hits = page_hits(session, filters, day, page, current_app.config["ROUTE_PAGE_SIZE"],
+                     policies)
+    if rows_only:
+        return PageData(hits, None, None)
+    counts, held = band_counts(session, filters, day, policies)
+    on_hold = held_hits(session, filters, day, policies) if page == 1 and held else None
+    return PageData(hits, counts, on_hold)
 
 
 def page_context(session: Session, user: User, filters: RouteFilters, page: int, day: date,
                  policies: dict[int, Policy], housekeeper: User | None, args: dict,
-                 rows_only: bool) -> dict:
+                 data: PageData) -> dict:
     result = route_page(session, filters, day, page, current_app.config["ROUTE_PAGE_SIZE"],
-                        policies)
+                        policies, data.hits)
     back = url_with(page=page if page > 1 else None)
     context = dict(result=result, filters=filters, housekeeper=housekeeper,
-                   args={k: v for k, v in args.items() if k != "page"}, words=route_words(),
+                   args={k: v for k, v in args.items() if k not in ("page", "saved")},
+                   words=route_words(),
                    links={"card": unit_link("units.card", next=back),
                           "visit": unit_link("visits.new", next=back)})
-    if rows_only:
+    if data.counts is None:
         return context
-    context["counts"], held = band_counts(session, filters, day, policies)
-    context["held"] = held_rows(session, filters, day, policies) if page == 1 and held else []
+    context["counts"] = data.counts
+    context["held"] = held_rows(session, filters, day, policies, data.held) if data.held else []
     buildings = select(Building.id, Building.name).order_by(Building.id)
     if filters.building_ids is not None:
         buildings = buildings.where(Building.id.in_(filters.building_ids))

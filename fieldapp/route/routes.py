@@ -1,17 +1,19 @@
-from flask import abort, current_app, render_template, request, session
+from flask import abort, current_app, g, render_template, request, session
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from ..access import SEES_UNITS, patch_building_ids, role_required
-from ..clock import today
-from ..domain.summary import refresh_stale
+from ..clock import day_start, today
+from ..domain.summary import refresh_due_promises, refresh_stale
 from ..extensions import db
 from ..htmx import VARY, is_partial
-from ..models import Role, User
+from ..limits import TEXT
+from ..models import Role, Unit, User
+from ..params import id_param, page_param
 from . import bp
-from .cache import PageCache, page_etag, patch_version
-from .page import page_context
+from .cache import PageCache, client_etag, page_key, personalise
+from .page import page_context, page_data
 from .services import SORTS, RouteFilters, policies_for
 
 
@@ -34,7 +36,7 @@ def _patch() -> tuple[list[int] | None, User | None]:
     """The buildings to list: my patch, or for a supervisor any housekeeper's."""
     if current_user.role == Role.HOUSEKEEPER:
         return patch_building_ids(current_user), None
-    hk_id = request.args.get("hk", type=int)
+    hk_id = id_param(request.args.get("hk"))
     if hk_id is None:
         return None, None
     housekeeper = db.session.get(User, hk_id)
@@ -47,59 +49,92 @@ def _filters(building_ids: list[int] | None) -> RouteFilters:
     sort = request.args.get("sort", "band")
     filters = RouteFilters(
         building_ids=building_ids, band=request.args.get("band") or None,
-        building_id=request.args.get("building", type=int), q=request.args.get("q", "")[:40],
-        sort=sort if sort in SORTS else "band", lat=_float_arg("lat"), lon=_float_arg("lon"))
+        building_id=id_param(request.args.get("building")),
+        q=request.args.get("q", "")[:TEXT["search"]],
+        sort=sort if sort in SORTS else "band", lat=_float_arg("lat"), lon=_float_arg("lon"),
+        day_start=day_start(), sink_visited=current_user.visited_sink)
     if filters.building_id is not None and building_ids is not None \
             and filters.building_id not in building_ids:
         abort(404)
     return filters
 
 
+# A request never does more than a slice of the nightly job's work (issue: 7 s once).
+CATCH_UP_UNITS, CATCH_UP_PROMISES = 2_000, 100
+
+
 def _catch_up(day, building_ids) -> None:
-    """Bills fall due overnight: bring this patch's summaries up to date once a day."""
+    """Bills fall due overnight: bring this patch's summaries up to date once a day, a
+    bounded slice per request, should the nightly job not have run."""
     if session.get("arrears_checked") != day.isoformat():
-        if refresh_stale(db.session, day, building_ids):
+        units = refresh_stale(db.session, day, building_ids, limit=CATCH_UP_UNITS)
+        promised = refresh_due_promises(db.session, day, building_ids, limit=CATCH_UP_PROMISES)
+        if units or promised:
             db.session.commit()
-        session["arrears_checked"] = day.isoformat()
+        if units < CATCH_UP_UNITS and promised < CATCH_UP_PROMISES:
+            session["arrears_checked"] = day.isoformat()
 
 
-def _etag(day, building_ids, policies) -> str | None:
-    """The page's identity, if it may be reused (never with a message to show; not for
-    the all-patches overview, whose version check would read every unit)."""
-    if not current_app.config["ROUTE_CACHE"] or session.get("_flashes") \
-            or building_ids is None:
+def _saved_unit(building_ids):
+    """The unit whose visit was just saved, to confirm it by name."""
+    unit_id = id_param(request.args.get("saved"))
+    if unit_id is None:
         return None
-    generate_csrf()  # the page carries this session's token: part of the key
-    return page_etag(
-        user_id=current_user.id, session_token=session.get("csrf_token", ""),
-        locale=str(get_locale()), path=request.full_path, partial=is_partial(), today=day,
-        building_ids=building_ids, version=patch_version(db.session, building_ids),
-        policies=policies)
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or (building_ids is not None and unit.building_id not in building_ids):
+        return None
+    return unit
+
+
+def _page_key(day, building_ids, housekeeper, policies, data, rows_only) -> str | None:
+    """What identifies the page for reuse, or None when it carries a message to show."""
+    if not current_app.config["ROUTE_CACHE"] or session.get("_flashes"):
+        return None
+    args = tuple(sorted((k, v) for k, v in request.args.items(multi=True)))
+    return page_key(
+        scope=(current_user.role.value, tuple(building_ids or ()), building_ids is None,
+               housekeeper.id if housekeeper else None),
+        locale=str(get_locale()), args=args, partial=(is_partial(), rows_only), today=day,
+        policies=policies, settings=(current_user.visited_sink,), identity=data.identity())
 
 
 @bp.get("/route")
 def index():
     building_ids, housekeeper = _patch()
     filters = _filters(building_ids)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_param(request.args.get("page"))
     day = today()
     _catch_up(day, building_ids)
     policies = policies_for(db.session, building_ids)
-    pages = current_app.extensions["route_pages"]
-    etag = _etag(day, building_ids, policies)
-    if etag and etag in request.if_none_match:
-        return _page_response("", etag, 304)
-    if etag and (body := pages.get(etag)) is not None:
-        return _page_response(body, etag)
     rows_only = is_partial() and page > 1
-    context = page_context(db.session, current_user, filters, page, day, policies, housekeeper,
-                           request.args, rows_only)
+    data = page_data(db.session, filters, page, day, policies, rows_only)
+    render = lambda: _render(filters, page, day, policies, housekeeper, data,  # noqa: E731
+                             rows_only, building_ids)
+    key = _page_key(day, building_ids, housekeeper, policies, data, rows_only)
+    if key is None:
+        return _page_response(render(), None)
+    token, user_id = generate_csrf(), current_user.id
+    # The session's raw token, not the signed one, which carries the second it was made.
+    etag = client_etag(key, session.get("csrf_token", ""), user_id)
+    if etag in request.if_none_match:
+        return _page_response("", etag, 304)
+    pages = current_app.extensions["route_pages"]
+    body = pages.get(key)
+    if body is None:
+        g.shared_render = True  # per-session values as placeholders
+        body = render()
+        g.shared_render = False
+        pages.put(key, body)
+    return _page_response(personalise(body, token, user_id), etag)
+
+
+def _render(filters, page, day, policies, housekeeper, data, rows_only, building_ids) -> str:
+    context = page_context(db.session, current_user, filters, page, day, policies,
+                           housekeeper, request.args, data)
+    context["saved"] = _saved_unit(building_ids)
     template = "route/_rows.html" if rows_only else \
         "route/_results.html" if is_partial() else "route/index.html"
-    body = render_template(template, **context)
-    if etag:
-        pages.put(etag, body)
-    return _page_response(body, etag)
+    return render_template(template, **context)
 
 
 def _page_response(body, etag: str | None, status: int = 200):

@@ -6,15 +6,17 @@ day without new data). Each community may have its own bands."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from geopy.distance import geodesic
 from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.arrears import Band, aging_band, bands_from_policy, days_overdue, late_fee_fen
-from ..domain.stages import stage_rank
-from ..models import Bill, Building, Contact, ContactKind, Policy, Unit
+from ..domain.arrears import Band, bands_from_policy, days_overdue, overdue_band, with_earliest_band
+from ..domain.stages import severity_rank
+from ..models import Building, Contact, ContactKind, Policy, Unit
+from ..models.base import UTCDateTime
+from ..units.fees import FeeCache, cached_late_fees
 
 SORTS = ("band", "walk", "distance", "promise")
 
@@ -28,6 +30,8 @@ class RouteFilters:
     sort: str = "band"
     lat: float | None = None
     lon: float | None = None
+    day_start: datetime | None = None  # the start of today in the company's time zone
+    sink_visited: bool = True  # units visited today go below those still to knock
 
 
 @dataclass
@@ -40,13 +44,17 @@ class RouteRow:
     days_overdue: int
     band: Band
     late_fee_fen: int = 0
-    late_fee_waived: bool = False
+    late_fee_waived_fen: int = 0
     owner_surname: str = ""
     owner_phone: str = ""
     distance_m: float | None = None
     last_visit_at: datetime | None = None
     last_visit_outcome: str | None = None
     next_promise_date: date | None = None
+    promise_status: str | None = None  # of the promise shown: open, kept, broken
+    plan_status: str | None = None
+    visited_today: bool = False
+    paused: bool = False  # promised, on a plan, or visited today: sorted after the rest
     badges: list[str] = field(default_factory=list)
 
 
@@ -89,20 +97,32 @@ def _band_exprs(policies: dict[int, Policy], today: date):
 _BAND_EXPRS: dict[tuple, tuple] = {}
 
 
+def community_bands(policy: Policy) -> list[Band]:
+    """A community's bands, covering every overdue day (the earliest stage below its
+    first band), so no overdue unit is listed without one."""
+    return with_earliest_band(bands_from_policy(policy.bands))
+
+
 def _build_band_exprs(policies: dict[int, Policy], today: date):
-    key_whens, rank_whens = [], []
+    """(band key, stage, severity) as CASE expressions over the oldest unpaid due date.
+    Severity is the stage alone: across communities with other day thresholds, units
+    rank by stage, then arrears."""
+    key_whens, stage_whens, rank_whens = [], [], []
     single = len(policies) == 1
     for community_id, policy in policies.items():
         # Most severe first: the first WHEN that matches wins.
-        for band in sorted(bands_from_policy(policy.bands), key=lambda b: -b.min_days):
+        for band in sorted(community_bands(policy), key=lambda b: -b.min_days):
             cutoff = date.fromordinal(today.toordinal() - band.min_days)
             cond = Unit.oldest_unpaid_due <= cutoff
-            if not single:
-                cond = and_(Building.community_id == community_id, cond)
+            if not single:  # an uncorrelated subquery: evaluated once, no join
+                cond = and_(Unit.building_id.in_(
+                    select(Building.id).where(Building.community_id == community_id)
+                    .scalar_subquery()), cond)
             key_whens.append((cond, literal(band.key)))
-            rank = stage_rank(band.stage) * 100_000 + band.min_days
-            rank_whens.append((cond, literal(rank)))
-    return case(*key_whens, else_=literal("")), case(*rank_whens, else_=literal(0))
+            stage_whens.append((cond, literal(band.stage)))
+            rank_whens.append((cond, literal(severity_rank(band.stage))))
+    return (case(*key_whens, else_=literal("")), case(*stage_whens, else_=literal("")),
+            case(*rank_whens, else_=literal(0)))
 
 
 @dataclass(frozen=True)
@@ -149,8 +169,8 @@ def _cached(key: tuple, build):
 
 def _base_query(shape: _Shape, on_hold: bool | None = False):
     """Overdue units of the patch; those on dunning hold are listed on their own."""
-    q = (select(Unit.id).join(Building, Building.id == Unit.building_id)
-         .where(Unit.arrears_fen > 0, Unit.oldest_unpaid_due < bindparam("today", type_=Date)))
+    q = select(Unit.id).where(Unit.arrears_fen > 0,
+                              Unit.oldest_unpaid_due < bindparam("today", type_=Date))
     if on_hold is not None:
         q = q.where(Unit.on_hold.is_(on_hold))
     if shape.patch:
@@ -164,7 +184,8 @@ def _base_query(shape: _Shape, on_hold: bool | None = False):
                                           or_(Contact.surname == text,
                                               Contact.name.startswith(text))).exists()]
         if shape.search == "dash":
-            conds.append(and_(Building.name == bindparam("qb", type_=String),
+            named = select(Building.id).where(Building.name == bindparam("qb", type_=String))
+            conds.append(and_(Unit.building_id.in_(named.scalar_subquery()),
                               Unit.number.startswith(bindparam("qn", type_=String))))
         q = q.where(or_(*conds))
     return q
@@ -176,11 +197,11 @@ def band_counts(session: Session, filters: RouteFilters, today: date,
     how many overdue units are on dunning hold, in one query."""
     if not policies:
         return [], 0
-    key_expr, _ = _band_exprs(policies, today)
+    _, stage_expr, _ = _band_exprs(policies, today)
     shape, params = _shape_and_params(replace(filters, band=None), today)
-    q = _cached(("counts", shape, id(key_expr)), lambda: (
+    q = _cached(("counts", shape, id(stage_expr)), lambda: (
         _base_query(shape, on_hold=None)
-        .with_only_columns(key_expr.label("band"), Unit.on_hold, func.count(),
+        .with_only_columns(stage_expr.label("band"), Unit.on_hold, func.count(),
                            func.sum(Unit.arrears_fen))
         .group_by("band", Unit.on_hold)))
     found: dict[str, tuple[int, int]] = {}
@@ -190,12 +211,11 @@ def band_counts(session: Session, filters: RouteFilters, today: date,
             held += n
         else:
             found[key] = (n, total)
-    bands: dict[str, Band] = {}
-    for policy in policies.values():
-        for band in bands_from_policy(policy.bands):
-            bands.setdefault(band.key, band)
-    ordered = sorted(bands.values(), key=lambda b: (-stage_rank(b.stage), -b.min_days))
-    return [BandCount(b, *found.get(b.key, (0, 0))) for b in ordered], held
+    # One chip per stage, whatever each community calls its bands.
+    stages = {band.stage for policy in policies.values() for band in community_bands(policy)}
+    ordered = sorted(stages, key=severity_rank, reverse=True)
+    return [BandCount(Band(stage, 0, stage), *found.get(stage, (0, 0))) for stage in ordered], \
+        held
 
 
 def building_distances(session: Session, building_ids: list[int] | None, lat: float,
@@ -209,19 +229,53 @@ def building_distances(session: Session, building_ids: list[int] | None, lat: fl
             for bid, blat, blon in session.execute(q)}
 
 
+def paused_last():
+    """Units whose household promised (a date still ahead, or a plan on track) need no
+    knock today, nor those already visited today: they sort after the rest."""
+    today = bindparam("today", type_=Date)
+    return case((or_(and_(Unit.promise_status == "open", Unit.next_promise_date > today),
+                     Unit.plan_status == "on_track",
+                     Unit.last_visit_at >= bindparam("visited_since", type_=UTCDateTime)), 1),
+                else_=0)
+
+
+@dataclass
+class PageHits:
+    """One page's units in order, as the sorting query returns them: what the page
+    shows is decided by these rows (their `updated_at` says when any of them changed)."""
+    hits: list
+    has_more: bool
+    distances: dict[int, float]
+
+    def identity(self) -> tuple:
+        return tuple((h.id, h.updated_at) for h in self.hits), self.has_more
+
+
 def route_page(session: Session, filters: RouteFilters, today: date, page: int,
-               page_size: int, policies: dict[int, Policy] | None = None) -> RoutePage:
+               page_size: int, policies: dict[int, Policy] | None = None,
+               hits: PageHits | None = None) -> RoutePage:
     policies = policies if policies is not None else policies_for(session, filters.building_ids)
+    hits = hits or page_hits(session, filters, today, page, page_size, policies)
+    rows = _load_rows(session, hits.hits, today, policies, hits.distances, filters.day_start)
+    return RoutePage(rows, page, hits.has_more, policies)
+
+
+def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
+              page_size: int, policies: dict[int, Policy]) -> PageHits:
+    """The sorting and paging query: one indexed query, rows read straight from Core."""
     if not policies:
-        return RoutePage([], page, False, policies)
-    key_expr, rank_expr = _band_exprs(policies, today)
+        return PageHits([], False, {})
+    key_expr, stage_expr, rank_expr = _band_exprs(policies, today)
     shape, params = _shape_and_params(filters, today)
     params.update(limit=page_size + 1, offset=(page - 1) * page_size)
+    # With the setting off nothing was "visited since" the end of time.
+    params["visited_since"] = filters.day_start if filters.sink_visited and filters.day_start \
+        else datetime.max.replace(tzinfo=timezone.utc)
 
     def page_query(order):
-        q = _base_query(shape).add_columns(*ROW_COLUMNS)
-        if shape.band:
-            q = q.where(key_expr == bindparam("band", type_=String))
+        q = _base_query(shape).add_columns(*HIT_COLUMNS)
+        if shape.band:  # the chips filter by stage
+            q = q.where(stage_expr == bindparam("band", type_=String))
         return (q.order_by(*order).limit(bindparam("limit", type_=Integer))
                 .offset(bindparam("offset", type_=Integer)))
 
@@ -236,29 +290,46 @@ def route_page(session: Session, filters: RouteFilters, today: date, page: int,
         sort = "walk" if filters.sort == "distance" else filters.sort
         orders = {
             # Units with a promise first, soonest date first; the rest by severity.
-            "promise": lambda: (Unit.next_promise_date.is_(None), Unit.next_promise_date,
+            "promise": lambda: (Unit.promise_status.is_distinct_from("open"),
+                                case((Unit.promise_status == "open", Unit.next_promise_date)),
                                 rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
             "walk": lambda: (Unit.building_id, Unit.floor, Unit.number, Unit.id),
-            "band": lambda: (rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
+            "band": lambda: (paused_last(), rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
         }
         q = _cached(("page", shape, sort, id(key_expr)), lambda: page_query(orders[sort]()))
     # Core rows straight from the connection: no ORM identity work for a read-only list.
     hits = session.connection().execute(q, params).all()
-    has_more = len(hits) > page_size
-    rows = _load_rows(session, hits[:page_size], today, policies, distances)
-    return RoutePage(rows, page, has_more, policies)
+    return PageHits(hits[:page_size], len(hits) > page_size, distances)
 
 
-# What a row shows, read in the same query that sorts and pages the units.
-ROW_COLUMNS = (Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
-               Unit.oldest_unpaid_due, Unit.late_fee_waived, Unit.last_visit_at,
-               Unit.last_visit_outcome, Unit.next_promise_date, Unit.on_hold, Unit.rectified_at,
-               Building.name, Building.community_id)
+# What sorting and paging read: all in ix_unit_route, so PostgreSQL scans the index only,
+# and they say which units the page shows and whether any of them changed.
+HIT_COLUMNS = (Unit.updated_at,)
+# What a row shows, read by id for the page's units only.
+ROW_COLUMNS = (Unit.id, Unit.number, Unit.floor, Unit.building_id, Unit.arrears_fen,
+               Unit.oldest_unpaid_due, Unit.late_fee_waived_fen, Unit.last_visit_at,
+               Unit.last_visit_outcome, Unit.next_promise_date, Unit.promise_status,
+               Unit.plan_status, Unit.broken_promises_in_row, Unit.on_hold, Unit.rectified_at,
+               Unit.updated_at, Building.name, Building.community_id)
+_ROWS_BY_ID = select(*ROW_COLUMNS).join(Building, Building.id == Unit.building_id) \
+    .where(Unit.id.in_(bindparam("ids", expanding=True)))
 
 
-def _load_rows(session: Session, units: list, today: date, policies: dict[int, Policy],
-               distances: dict[int, float]) -> list[RouteRow]:
-    """Owner and late fee for one page of units: two indexed queries, not one per row."""
+def rows_by_id(session: Session, ids: list[int]) -> list:
+    """The page's units with what their rows show, in the order given."""
+    if not ids:
+        return []
+    found = {r.id: r for r in session.connection().execute(_ROWS_BY_ID, {"ids": ids})}
+    return [found[i] for i in ids if i in found]
+# Each row's late fee, remembered under the unit's version (units/fees.py).
+FEES = FeeCache()
+
+
+def _load_rows(session: Session, hits: list, today: date, policies: dict[int, Policy],
+               distances: dict[int, float], day_start: datetime | None = None) -> list[RouteRow]:
+    """Rows, owners and late fees for one page of units: a few indexed queries, not one
+    per row."""
+    units = rows_by_id(session, [h.id for h in hits])
     if not units:
         return []
     ids = [u.id for u in units]
@@ -269,49 +340,66 @@ def _load_rows(session: Session, units: list, today: date, policies: dict[int, P
                    Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE]))
             .order_by(Contact.id.desc())):
         owners[unit_id] = (surname, phone)  # descending, so the first contact wins
-    open_bills: dict[int, list] = {}
-    for b in session.connection().execute(
-            select(Bill.unit_id, Bill.amount_fen, Bill.paid_fen, Bill.due_date)
-            .where(Bill.unit_id.in_(ids), Bill.paid_fen < Bill.amount_fen,
-                   Bill.due_date < today)):
-        open_bills.setdefault(b.unit_id, []).append(b)
-    bands = {cid: bands_from_policy(p.bands) for cid, p in policies.items()}
+    fees = cached_late_fees(
+        session, {u.id: (policies[u.community_id], u.late_fee_waived_fen, u.updated_at)
+                  for u in units}, today, FEES)
+    bands = {cid: community_bands(p) for cid, p in policies.items()}
     rows = []
     for u in units:
-        policy = policies[u.community_id]
         days = days_overdue(u.oldest_unpaid_due, today)
-        fee = late_fee_fen(open_bills.get(u.id, ()), today,
-                           grace_days=policy.late_fee_grace_days,
-                           daily_ppm=policy.late_fee_daily_ppm, waived=u.late_fee_waived)
+        fee = fees[u.id].outstanding_fen
         surname, phone = owners.get(u.id, ("", ""))
         row = RouteRow(unit_id=u.id, label=f"{u.name}-{u.number}", building_id=u.building_id,
                        floor=u.floor, arrears_fen=u.arrears_fen, days_overdue=days,
-                       band=aging_band(days, bands[u.community_id]),
-                       late_fee_fen=fee, late_fee_waived=u.late_fee_waived,
+                       band=overdue_band(days, bands[u.community_id]),
+                       late_fee_fen=fee, late_fee_waived_fen=u.late_fee_waived_fen,
                        owner_surname=surname, owner_phone=phone,
                        distance_m=distances.get(u.building_id),
                        last_visit_at=u.last_visit_at, last_visit_outcome=u.last_visit_outcome,
-                       next_promise_date=u.next_promise_date)
-        if u.on_hold:
-            row.badges.append("on_hold")
-        elif u.rectified_at is not None:
-            row.badges.append("rectified")
-        if u.next_promise_date is not None:
-            row.badges.append("promise_due" if u.next_promise_date <= today else "promise")
-        if u.late_fee_waived:
-            row.badges.append("waived")
+                       next_promise_date=u.next_promise_date, promise_status=u.promise_status,
+                       plan_status=u.plan_status,
+                       visited_today=bool(day_start and u.last_visit_at and
+                                          u.last_visit_at >= day_start))
+        row.badges = row_badges(u, today)
+        row.paused = (u.promise_status == "open" and u.next_promise_date > today) or \
+            u.plan_status == "on_track" or row.visited_today
         rows.append(row)
     return rows
 
 
-def held_rows(session: Session, filters: RouteFilters, today: date,
-              policies: dict[int, Policy], limit: int = 100) -> list[RouteRow]:
+def row_badges(u, today: date) -> list[str]:
+    """The badges of a row, most telling first."""
+    badges = []
+    if u.on_hold:
+        badges.append("on_hold")
+    elif u.rectified_at is not None:
+        badges.append("rectified")
+    if u.plan_status in ("on_track", "behind"):
+        badges.append("plan_" + u.plan_status)
+    if u.promise_status == "open":
+        badges.append("promise_today" if u.next_promise_date <= today else "promise")
+    elif u.promise_status in ("kept", "broken"):
+        badges.append("promise_" + u.promise_status)
+    if u.broken_promises_in_row >= 2:
+        badges.append("flagged")
+    if u.late_fee_waived_fen:
+        badges.append("waived")
+    return badges
+
+
+def held_hits(session: Session, filters: RouteFilters, today: date,
+              policies: dict[int, Policy], limit: int = 100) -> PageHits:
     """Units waiting for a repair ("repair pending"): shown apart, not to be dunned."""
     if not policies:
-        return []
+        return PageHits([], False, {})
     shape, params = _shape_and_params(replace(filters, band=None), today)
     q = _cached(("held", shape), lambda: (
-        _base_query(shape, on_hold=True).add_columns(*ROW_COLUMNS)
+        _base_query(shape, on_hold=True).add_columns(*HIT_COLUMNS)
         .order_by(Unit.building_id, Unit.floor, Unit.number).limit(limit)))
-    return _load_rows(session, session.connection().execute(q, params).all(), today,
-                      policies, {})
+    return PageHits(session.connection().execute(q, params).all(), False, {})
+
+
+def held_rows(session: Session, filters: RouteFilters, today: date,
+              policies: dict[int, Policy], hits: PageHits | None = None) -> list[RouteRow]:
+    hits = hits or held_hits(session, filters, today, policies)
+    return _load_rows(session, hits.hits, today, policies, {}, filters.day_start)

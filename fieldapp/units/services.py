@@ -10,15 +10,28 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain.arrears import (
     Arrears,
     Band,
-    LateFee,
-    aging_band,
     arrears_of,
     bands_from_policy,
     days_overdue,
     is_overdue,
-    late_fee,
+    overdue_band,
+    with_earliest_band,
 )
-from ..models import Bill, Policy, Unit, Visit, VisitPhoto, WorkOrder, WorkOrderEvent
+from ..domain.latefee import UnitLateFee
+from ..models import (
+    Bill,
+    InstallmentPlan,
+    PlanStatus,
+    Policy,
+    Promise,
+    Unit,
+    Visit,
+    VisitPhoto,
+    Waiver,
+    WorkOrder,
+    WorkOrderEvent,
+)
+from .fees import late_fee_of, unit_money
 
 
 @dataclass(frozen=True)
@@ -37,10 +50,14 @@ class UnitCard:
     arrears: Arrears
     days_overdue: int
     band: Band | None
-    fee: LateFee
+    fee: UnitLateFee
+    credit_fen: int  # paid and owed on no bill: it pays the next bills
     visits: list[Visit]
     work_orders: list[WorkOrder]
     entries: list[tuple[datetime, str, object]]  # the timeline, newest first
+    plan: InstallmentPlan | None  # the latest plan still running, or just ended
+    promises: list[Promise]  # single promises, newest first
+    waivers: list[Waiver]  # newest first
 
 
 def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
@@ -53,9 +70,9 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
                       days_overdue(b.due_date, today)) for b in bills]
     arrears = arrears_of(bills, today)
     days = days_overdue(arrears.oldest_unpaid_due, today) if arrears.arrears_fen else 0
-    fee = late_fee([b for b in bills if is_overdue(b.due_date, today)], today,
-                   grace_days=policy.late_fee_grace_days, daily_ppm=policy.late_fee_daily_ppm,
-                   waived=unit.late_fee_waived)
+    money = unit_money(session, {unit.id: (policy, unit.late_fee_waived_fen)}, today)[unit.id]
+    fee = late_fee_of(money, policy, unit.late_fee_waived_fen, today)
+    credit = money.credit_fen()
     visits = timeline(session, unit.id)
     orders = list(session.scalars(
         select(WorkOrder).where(WorkOrder.unit_id == unit.id)
@@ -65,9 +82,18 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     entries = [(_aware(v.created_at), "visit", v) for v in visits]
     entries += [(_aware(e.at), "repair", e) for o in orders for e in o.events]
     entries.sort(key=lambda entry: entry[0], reverse=True)
+    plan = session.scalar(select(InstallmentPlan).where(
+        InstallmentPlan.unit_id == unit.id, InstallmentPlan.status != PlanStatus.CANCELLED)
+        .options(selectinload(InstallmentPlan.installments))
+        .order_by(InstallmentPlan.id.desc()).limit(1))
+    promises = list(session.scalars(select(Promise).where(
+        Promise.unit_id == unit.id, Promise.plan_id.is_(None))
+        .order_by(Promise.due_date.desc(), Promise.id.desc()).limit(5)))
+    waivers = list(session.scalars(select(Waiver).where(Waiver.unit_id == unit.id)
+                                   .order_by(Waiver.id.desc()).limit(5)))
     return UnitCard(unit, policy, lines, arrears, days,
-                    aging_band(days, bands_from_policy(policy.bands)), fee, visits, orders,
-                    entries)
+                    overdue_band(days, with_earliest_band(bands_from_policy(policy.bands))),
+                    fee, credit, visits, orders, entries, plan, promises, waivers)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -8,26 +8,18 @@ from dataclasses import asdict
 from datetime import date, datetime, timezone, tzinfo
 
 from geopy.distance import geodesic
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..domain.summary import refresh_promises
 from ..domain.visits import VisitData
+from ..limits import DEFAULT, Limits
+from ..models import FieldPayment, Policy, Promise, Unit, User, Visit, VisitPhoto, record_audit
 from ..photos.evidence import Upload, store_photos
-from ..models import (
-    FieldPayment,
-    Outcome,
-    Policy,
-    Promise,
-    PromiseStatus,
-    Unit,
-    User,
-    Visit,
-    VisitPhoto,
-    record_audit,
-)
-from ..photos.pipeline import PhotoLimits, sha256_of
+from ..photos.pipeline import sha256_of
 from ..photos.storage import Storage
+from ..review.flags import flag_visit
 from ..workorders.services import ComplaintInput, file_complaint
 
 
@@ -57,7 +49,7 @@ def find_repeat(session: Session, unit: Unit, user: User, data: VisitData,
 
 def record_visit(session: Session, store: Storage, unit: Unit, user: User, data: VisitData,
                  uploads: list[Upload], *, today: date, tz: tzinfo,
-                 limits: PhotoLimits = PhotoLimits(),
+                 limits: Limits = DEFAULT,
                  complaint: ComplaintInput | None = None) -> tuple[Visit, bool]:
     """Store the visit once. Returns (visit, created); a repeat returns the first one."""
     repeat = find_repeat(session, unit, user, data, uploads)
@@ -82,10 +74,11 @@ def record_visit(session: Session, store: Storage, unit: Unit, user: User, data:
         visit.far_from_building = visit.distance_m > policy.gps_threshold_m
     for position, (photo, meta) in enumerate(photos):
         visit.photos.append(VisitPhoto(photo=photo, position=position, client_meta=meta))
-    if data.outcome == Outcome.PROMISED:
+    if data.promise_date is not None:
         visit.promise = Promise(unit_id=unit.id, due_date=data.promise_date,
-                                amount_fen=data.promise_amount_fen)
-    if data.outcome == Outcome.PAID_ON_SITE:
+                                amount_fen=data.promise_amount_fen, made_on=today,
+                                created_by=user.id)
+    if data.paid_amount_fen is not None:
         visit.field_payment = FieldPayment(unit_id=unit.id, amount_fen=data.paid_amount_fen,
                                            reference=data.payment_ref)
     session.add(visit)
@@ -101,16 +94,17 @@ def record_visit(session: Session, store: Storage, unit: Unit, user: User, data:
     if complaint is not None:
         file_complaint(session, store, unit, user, complaint, uploads, tz=tz, visit=visit,
                        limits=limits, commit=False)
-    _update_unit_summary(session, unit, visit)
+    _update_unit_summary(session, unit, visit, today)
+    flags = flag_visit(session, visit, unit, policy, tz)
     record_audit(user, "visit.create", "visit", visit.id, unit_id=unit.id,
-                 outcome=data.outcome.value, photos=len(photos))
+                 outcome=data.outcome.value, photos=len(photos), flags=len(flags))
     session.commit()
     return visit, True
 
 
-def _update_unit_summary(session: Session, unit: Unit, visit: Visit) -> None:
+def _update_unit_summary(session: Session, unit: Unit, visit: Visit, today: date) -> None:
     unit.last_visit_at = visit.created_at
     unit.last_visit_outcome = visit.outcome.value
-    unit.next_promise_date = session.scalar(
-        select(func.min(Promise.due_date)).where(Promise.unit_id == unit.id,
-                                                 Promise.status == PromiseStatus.OPEN))
+    if visit.promise is not None or visit.field_payment is not None:
+        session.flush()
+        refresh_promises(session, unit.id, today)

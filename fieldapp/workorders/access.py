@@ -8,6 +8,8 @@ from sqlalchemy import Select, or_, select
 from ..extensions import db
 from ..models import Role, User, WorkOrder
 
+WORKS_ON_REPAIRS = (Role.ENGINEER, Role.SUPERVISOR, Role.ADMIN)
+
 
 def restrict_work_orders(query: Select, user: User) -> Select:
     if user.role in (Role.SUPERVISOR, Role.ADMIN):

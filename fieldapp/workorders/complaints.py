@@ -7,15 +7,16 @@ from flask_login import current_user, login_required
 from ..access import SEES_UNITS, get_unit_or_404, role_required
 from ..clock import company_tz
 from ..domain.workorders import WorkOrderRefused
-from ..photos.evidence import PhotoErrors, uploads_from_request
 from ..extensions import db
 from ..htmx import wants_json
+from ..limits import current_limits
 from ..models import ServiceCategory
+from ..photos.evidence import PhotoErrors, read_uploads
 from ..photos.storage import storage
 from ..units.routes import render_card
 from ..visits.choices import SERVICE_CATEGORIES
 from . import bp
-from .services import ComplaintInput, file_complaint, record_satisfaction
+from .services import ComplaintInput, ComplaintUuidReused, file_complaint, record_satisfaction
 
 
 def _form(unit, values, errors, status=200):
@@ -32,6 +33,7 @@ def new_complaint(unit_id: int):
 
 def check_complaint(form: dict) -> tuple[ComplaintInput | None, dict]:
     errors = {}
+    limit = current_limits().text_limit("description")
     try:
         category = ServiceCategory(form.get("category", ""))
     except ValueError:
@@ -40,8 +42,8 @@ def check_complaint(form: dict) -> tuple[ComplaintInput | None, dict]:
     description = (form.get("description") or "").strip()
     if not description:
         errors["description"] = _("Please describe the problem.")
-    elif len(description) > 2000:
-        errors["description"] = _("At most %(n)s characters.", n=2000)
+    elif len(description) > limit:
+        errors["description"] = _("At most %(n)s characters.", n=limit)
     try:
         client_uuid = str(uuid.UUID(form.get("client_uuid", "")))
     except ValueError:
@@ -50,6 +52,24 @@ def check_complaint(form: dict) -> tuple[ComplaintInput | None, dict]:
     if errors:
         return None, errors
     return ComplaintInput(client_uuid, category, description), {}
+
+
+def _file(unit, data: ComplaintInput, uploads, errors: dict):
+    """(complaint, created, None), or (None, False, error code) with the message in
+    `errors` under the field it concerns."""
+    try:
+        complaint, created = file_complaint(db.session, storage(), unit, current_user, data,
+                                            uploads, tz=company_tz(), limits=current_limits())
+        return complaint, created, None
+    except PhotoErrors as e:
+        errors["photos"] = " ".join(e.messages)
+        code = "invalid"
+    except ComplaintUuidReused:
+        errors["client_uuid"] = _("This complaint id was already used for another complaint; "
+                                  "reload the form and send it again.")
+        code = "client_uuid_reused"
+    db.session.rollback()
+    return None, False, code
 
 
 @bp.post("/units/<int:unit_id>/complaints")
@@ -61,17 +81,17 @@ def create_complaint(unit_id: int):
     if not form.get("client_uuid") and not wants_json():
         form["client_uuid"] = str(uuid.uuid4())  # a plain form post without JavaScript
     data, errors = check_complaint(form)
-    uploads = uploads_from_request()
-    if data:
-        try:
-            complaint, created = file_complaint(db.session, storage(), unit, current_user,
-                                                data, uploads, tz=company_tz())
-        except PhotoErrors as e:
-            db.session.rollback()
-            errors = {"photos": " ".join(e.messages)}
+    batch = read_uploads(current_limits())
+    if batch.problems:
+        errors["photos"] = " ".join(batch.problems)
+    code = "invalid"
+    if not errors:
+        complaint, created, code = _file(unit, data, batch.uploads, errors)
     if errors:
         if wants_json():
-            return jsonify(error="invalid", errors=errors), 422
+            return jsonify(error=code, errors=errors), 422
+        if batch.uploads or batch.problems:
+            errors.setdefault("photos", _("Please choose the photos again."))
         return _form(unit, form, errors, 422)
     if wants_json():
         return jsonify(complaint_id=complaint.id, work_order_id=complaint.work_order.id,
@@ -92,11 +112,11 @@ def satisfaction(unit_id: int):
             return jsonify(error="invalid", errors={"satisfied": message}), 422
         return render_card(unit, 422, satisfaction_error=message, values=request.form)
     try:
-        record_satisfaction(db.session, storage(), unit, current_user, satisfied == "yes", note)
-    except WorkOrderRefused:
+        record_satisfaction(db.session, storage(), unit, current_user, satisfied == "yes", note,
+                            limits=current_limits())
+    except WorkOrderRefused as e:
         db.session.rollback()
-        message = _("Say what the owner is not satisfied with; the repair will be reopened.") \
-            if satisfied == "no" else _("There is no finished repair to ask about.")
+        message = str(e.message)
         if wants_json():
             return jsonify(error="invalid", errors={"note": message}), 422
         return render_card(unit, 422, satisfaction_error=message, values=request.form)

@@ -8,16 +8,16 @@ from sqlalchemy.orm import selectinload
 from ..access import role_required
 from ..clock import company_tz
 from ..domain.workorders import WorkOrderRefused
-from ..photos.evidence import PhotoErrors, uploads_from_request
 from ..extensions import db
 from ..htmx import wants_json
+from ..limits import current_limits
 from ..models import Role, Unit, User, WorkOrder, WorkOrderStatus
+from ..params import id_param
+from ..photos.evidence import PhotoErrors, read_uploads
 from ..photos.storage import storage
 from . import bp
-from .access import get_work_order_or_404, restrict_work_orders
+from .access import WORKS_ON_REPAIRS, get_work_order_or_404, restrict_work_orders
 from .services import act, add_note, assign
-
-WORKS_ON_REPAIRS = (Role.ENGINEER, Role.SUPERVISOR, Role.ADMIN)
 
 
 def _coords():
@@ -80,9 +80,12 @@ def _refused(order: WorkOrder, message: str, status: int = 409, form: str = ""):
 def transition(order_id: int, action: str):
     order = get_work_order_or_404(order_id, current_user)
     note = request.form.get({"close": "repair_notes", "reopen": "reason"}.get(action, ""), "")
+    batch = read_uploads(current_limits())
+    if batch.problems:
+        return _refused(order, " ".join(batch.problems), 422, action)
     try:
         act(db.session, storage(), order, current_user, action, note=note,
-            uploads=uploads_from_request(), tz=company_tz())
+            uploads=batch.uploads, tz=company_tz(), limits=current_limits())
     except WorkOrderRefused as e:
         db.session.rollback()
         return _refused(order, str(e.message), 422 if action in ("close", "reopen") else 409,
@@ -102,9 +105,11 @@ def transition(order_id: int, action: str):
 def note(order_id: int):
     order = get_work_order_or_404(order_id, current_user)
     try:
-        add_note(db.session, order, current_user, request.form.get("note", ""))
-    except WorkOrderRefused:
-        return _refused(order, _("Write a note first."), 422, "note")
+        add_note(db.session, order, current_user, request.form.get("note", ""),
+                 limits=current_limits())
+    except WorkOrderRefused as e:
+        db.session.rollback()
+        return _refused(order, str(e.message), 422, "note")
     return redirect(url_for("workorders.show", order_id=order.id), code=303)
 
 
@@ -113,7 +118,8 @@ def note(order_id: int):
 @role_required(Role.SUPERVISOR, Role.ADMIN)
 def assign_engineer(order_id: int):
     order = get_work_order_or_404(order_id, current_user)
-    engineer = db.session.get(User, request.form.get("engineer_id", type=int) or 0)
+    engineer_id = id_param(request.form.get("engineer_id"))
+    engineer = db.session.get(User, engineer_id) if engineer_id else None
     if engineer is None:
         abort(404)
     try:

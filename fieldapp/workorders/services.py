@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain.holds import refresh_hold
 from ..domain.workorders import WorkOrderRefused, check_action
-from ..photos.evidence import Upload, store_photos
+from ..limits import DEFAULT, Limits
 from ..models import (
     Complaint,
     ComplaintPhoto,
@@ -26,7 +27,7 @@ from ..models import (
     WorkOrderStatus,
     record_audit,
 )
-from ..photos.pipeline import PhotoLimits
+from ..photos.evidence import Upload, store_photos
 from ..photos.storage import Storage
 
 
@@ -35,6 +36,23 @@ class ComplaintInput:
     client_uuid: str
     category: ServiceCategory
     description: str
+
+
+class ComplaintUuidReused(Exception):
+    """Same client_uuid, different complaint (another user, unit or text): never
+    answer with someone else's complaint, never leave this one unfiled."""
+
+
+def find_repeat(session: Session, unit: Unit, user: User,
+                data: ComplaintInput) -> Complaint | None:
+    """The stored complaint if this exact submission was already taken."""
+    existing = session.scalar(select(Complaint).where(Complaint.client_uuid == data.client_uuid))
+    if existing is None:
+        return None
+    if (existing.created_by, existing.unit_id, existing.category, existing.description) != \
+            (user.id, unit.id, data.category, data.description):
+        raise ComplaintUuidReused(data.client_uuid)
+    return existing
 
 
 def _event(session: Session, order: WorkOrder, user: User | None, action: str,
@@ -47,11 +65,11 @@ def _event(session: Session, order: WorkOrder, user: User | None, action: str,
 
 def file_complaint(session: Session, store: Storage, unit: Unit, user: User,
                    data: ComplaintInput, uploads: list[Upload], *, tz: tzinfo,
-                   visit: Visit | None = None, limits: PhotoLimits = PhotoLimits(),
+                   visit: Visit | None = None, limits: Limits = DEFAULT,
                    commit: bool = True) -> tuple[Complaint, bool]:
     """File a complaint and open its work order; the unit goes on dunning hold.
     A repeated client_uuid returns the first complaint."""
-    existing = session.scalar(select(Complaint).where(Complaint.client_uuid == data.client_uuid))
+    existing = find_repeat(session, unit, user, data)
     if existing is not None:
         return existing, False
     photos = store_photos(session, store, uploads, user, tz, limits)
@@ -66,8 +84,7 @@ def file_complaint(session: Session, store: Storage, unit: Unit, user: User,
         session.flush()
     except IntegrityError:
         session.rollback()
-        existing = session.scalar(select(Complaint)
-                                  .where(Complaint.client_uuid == data.client_uuid))
+        existing = find_repeat(session, unit, user, data)
         if existing is None:
             raise
         return existing, False
@@ -82,9 +99,11 @@ def file_complaint(session: Session, store: Storage, unit: Unit, user: User,
 
 def act(session: Session, store: Storage, order: WorkOrder, user: User, action: str, *,
         note: str = "", uploads: list[Upload] = (), tz: tzinfo = timezone.utc,
-        limits: PhotoLimits = PhotoLimits()) -> WorkOrder:
+        limits: Limits = DEFAULT) -> WorkOrder:
     """Apply a state change (accept, start, close, reopen), or refuse with a reason."""
-    order.status = check_action(order, action, user, note=note, photo_count=len(uploads))
+    field = {"close": "repair_notes", "reopen": "reason"}.get(action, "note")
+    order.status = check_action(order, action, user, note=note, photo_count=len(uploads),
+                                max_note=limits.text_limit(field))
     now = datetime.now(timezone.utc)
     if action == "accept" and order.engineer_id is None:
         order.engineer_id = user.id
@@ -108,9 +127,12 @@ def act(session: Session, store: Storage, order: WorkOrder, user: User, action: 
     return order
 
 
-def add_note(session: Session, order: WorkOrder, user: User, note: str) -> None:
+def add_note(session: Session, order: WorkOrder, user: User, note: str, *,
+             limits: Limits = DEFAULT) -> None:
     if not note.strip():
-        raise WorkOrderRefused("empty note")
+        raise WorkOrderRefused(_l("Write a note first."))
+    if len(note.strip()) > limits.text_limit("note"):
+        raise WorkOrderRefused(_l("At most %(n)s characters.", n=limits.text_limit("note")))
     _event(session, order, user, "note", note.strip())
     session.commit()
 
@@ -133,16 +155,21 @@ def latest_closed(session: Session, unit_id: int) -> WorkOrder | None:
 
 
 def record_satisfaction(session: Session, store: Storage, unit: Unit, user: User,
-                        satisfied: bool, note: str) -> WorkOrder:
+                        satisfied: bool, note: str, *, limits: Limits = DEFAULT) -> WorkOrder:
     """The owner's verdict on the last repair: satisfied ends the 'rectified' state;
     not satisfied reopens the work order and the hold returns."""
     order = latest_closed(session, unit.id)
     if order is None:
-        raise WorkOrderRefused("no closed repair")
+        raise WorkOrderRefused(_l("There is no finished repair to ask about."))
+    if not satisfied and not note.strip():
+        raise WorkOrderRefused(_l("Say what the owner is not satisfied with; the repair "
+                                  "will be reopened."))
+    if len(note.strip()) > limits.text_limit("note"):
+        raise WorkOrderRefused(_l("At most %(n)s characters.", n=limits.text_limit("note")))
     if satisfied:
         order.owner_satisfied = True
         unit.rectified_at = None
         _event(session, order, user, "satisfied", note.strip())
         session.commit()
         return order
-    return act(session, store, order, user, "reopen", note=note)
+    return act(session, store, order, user, "reopen", note=note, limits=limits)

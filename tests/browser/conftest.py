@@ -33,7 +33,7 @@ def live_app(tmp_path_factory):
     app = create_app({
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'live.sqlite3'}",
         "SECRET_KEY": "browser-tests", "FIXED_TODAY": TODAY, "UPLOAD_DIR": str(root / "up"),
-        "LOGIN_FREE_ATTEMPTS": 1000,
+        "LOGIN_FREE_ATTEMPTS": 1000, "IMPORT_DIR": str(root / "imports"),
     })
     with app.app_context():
         db.create_all()
@@ -166,3 +166,8 @@ def check_accessibility(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
+
+
+def choose(page, name: str, value: str) -> None:
+    """Tap the choice (an outcome button or a chip) that carries this value."""
+    page.locator("label", has=page.locator(f"input[name={name}][value={value}]")).click()

@@ -12,7 +12,7 @@ from fieldapp.extensions import db
 from fieldapp.models import User, Visit, VisitPhoto
 
 from ..photos import make_jpeg
-from .conftest import CHROMIUM, CHROMIUM_ARGS, check_accessibility, fresh_unit, sign_in
+from .conftest import CHROMIUM, CHROMIUM_ARGS, check_accessibility, choose, fresh_unit, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -48,9 +48,9 @@ def user_id(live_app, username: str) -> int:
 
 
 def log_visit(page, photo_color) -> None:
-    page.locator("label.outcome", has=page.locator("input[value=nobody_home]")).click()
-    page.select_option("#notice_type", "reminder")
-    page.locator("label.choice", has=page.locator("input[value=door]")).click()
+    choose(page, "outcome", "nobody_home")
+    choose(page, "notice_type", "reminder")
+    choose(page, "delivery", "door")
     page.set_input_files(".photo-take input", files=[{
         "name": "door.jpg", "mimeType": "image/jpeg",
         "buffer": make_jpeg(1200, 900, color=photo_color)}])
@@ -103,7 +103,7 @@ def test_visits_logged_offline_survive_a_reload_and_are_sent_once(page, live_app
     for i, unit in enumerate(units):
         page.goto(unit.visit_url)
         log_visit(page, (40 * i, 90, 120))
-        expect(page.locator("#form-message")).to_have_class("saved-message")
+        expect(page.locator("#form-message")).to_have_class(re.compile("saved-message"))
     page.reload()
     expect(page.locator(".outbox-badge .outbox-count")).to_have_text("3")
     page.goto("/outbox")
@@ -138,7 +138,7 @@ def test_a_lost_answer_is_retried_and_the_visit_stored_once(page_without_worker,
     sign_in(page, "housekeeper1")
     page.goto(unit.visit_url)
     log_visit(page, (10, 10, 200))
-    expect(page.locator("#form-message")).to_have_class("saved-message")
+    expect(page.locator("#form-message")).to_have_class(re.compile("saved-message"))
     assert [status for status, _ in answers] == [201]
     assert len(visits_at(live_app, unit)) == 1  # stored, though the phone does not know
     assert page.evaluate("() => Outbox.mine().then(items => items.length)") == 1
@@ -178,7 +178,7 @@ def queue_one_offline(page, live_app, username: str):
     page.context.set_offline(True)
     page.goto(unit.visit_url)
     log_visit(page, (200, 200, 0))
-    expect(page.locator("#form-message")).to_have_class("saved-message")
+    expect(page.locator("#form-message")).to_have_class(re.compile("saved-message"))
     return unit
 
 
@@ -260,8 +260,8 @@ def test_refused_visit_waits_for_the_user_and_is_fixed_from_the_outbox(page, liv
     open_online(page, [unit.visit_url])
     page.context.set_offline(True)
     page.goto(unit.visit_url)
-    page.locator("label.outcome", has=page.locator("input[value=promised]")).click()
-    page.select_option("#reason", "forgot")
+    choose(page, "outcome", "met_owner")
+    choose(page, "reason", "forgot")
     page.fill("#promise_date", "2026-12-05")
     page.fill("#promise_amount", "99999999")  # more than the arrears
     page.fill("#notes", "说下周一转账")
@@ -269,18 +269,20 @@ def test_refused_visit_waits_for_the_user_and_is_fixed_from_the_outbox(page, liv
     page.set_input_files(".photo-take input", files=[
         {"name": "door.jpg", "mimeType": "image/jpeg", "buffer": log_photo}])
     page.click(".submit-visit")
-    expect(page.locator("#form-message")).to_have_class("saved-message")
+    expect(page.locator("#form-message")).to_have_class(re.compile("saved-message"))
     page.context.set_offline(False)
     page.goto("/outbox")
     item = page.locator(".outbox-item")
     expect(item).to_have_class(re.compile("state-needs_user"), timeout=15_000)
+    expect(item.locator(".outbox-errors")).to_contain_text("¥")  # "more than the arrears (¥…)"
     item.get_by_role("link").click()
+    expect(page.locator("#promise_amount")).to_be_focused()
     expect(page.locator("#promise_amount")).to_have_value("99999999")
     expect(page.locator("#notes")).to_have_value("说下周一转账")
     expect(page.locator(".thumbs img")).to_have_count(1)
     expect(page.locator("#err-promise_amount")).to_be_visible()
     page.fill("#promise_amount", "100")
     page.click(".submit-visit")
-    expect(page).to_have_url(re.compile(r"#unit-\d+$"))
+    expect(page).to_have_url(re.compile(rf"saved={unit.id}$"))
     stored = visits_at(live_app, unit)
     assert len(stored) == 1 and stored[0].notes == "说下周一转账" and stored[0].photo_count == 1

@@ -18,9 +18,11 @@ def test_scroll_filter_and_open_a_unit(page):
     # Scrolling to the end reveals the sentinel and htmx appends the next page.
     page.locator("li.more").scroll_into_view_if_needed()
     expect(rows).to_have_count(60)
-    bands_in_order = rows.evaluate_all("els => els.map(e => e.dataset.band)")
+    listed = rows.evaluate_all("els => els.map(e => [e.dataset.band, 'paused' in e.dataset])")
     severity = ["legal", "demand", "visit", "contact", "reminder"]
-    ranks = [severity.index(b) for b in bands_in_order]
+    paused = [p for _, p in listed]
+    assert paused == sorted(paused), "units that promised or were visited today come last"
+    ranks = [severity.index(b) for b, p in listed if not p]
     assert ranks == sorted(ranks), "most severe band first"
 
     chip = page.locator('.chip[data-band="visit"]')
@@ -29,11 +31,12 @@ def test_scroll_filter_and_open_a_unit(page):
     expect(page.locator('.chip[data-band="visit"][aria-current="true"]')).to_be_visible()
     bands = rows.evaluate_all("els => els.map(e => e.dataset.band)")
     assert bands and set(bands) == {"visit"}
-    arrears = rows.evaluate_all("els => els.map(e => +e.dataset.arrearsFen)")
+    arrears = rows.evaluate_all(
+        "els => els.filter(e => !('paused' in e.dataset)).map(e => +e.dataset.arrearsFen)")
     assert arrears == sorted(arrears, reverse=True)
 
     label = rows.first.locator(".row-unit").inner_text()
-    rows.first.click()
+    rows.first.locator(".row-link").click()
     expect(page.locator("h1")).to_have_text(label)
     expect(page.locator(".big-amount")).to_be_visible()
     expect(page.locator('a[href^="tel:"]').first).to_be_visible()
@@ -54,10 +57,10 @@ def test_english_route_list(page):
     sign_in(page, "housekeeper2")
     page.goto("/account")
     page.check("input[value=en]")
-    page.click("form.form button[type=submit]")
+    page.click("form.language-form button[type=submit]")
     page.goto("/route")
     expect(page.locator("h1")).to_have_text("Route list")
     check_accessibility(page, "route-list-en")
     page.goto("/account")
     page.check("input[value=zh_CN]")
-    page.click("form.form button[type=submit]")
+    page.click("form.language-form button[type=submit]")

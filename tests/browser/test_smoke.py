@@ -27,3 +27,16 @@ def test_housekeeper_signs_in_and_sees_the_route_list(page):
     expect(page.locator(".route-row").first).to_be_visible()
     expect(page.locator(".bottom-nav a[aria-current=page]")).to_have_count(1)
     check_accessibility(page, "route-list")
+
+
+def test_account_page_with_a_refused_password_change_is_accessible(page):
+    """The error sits by its field; devices, the admin's buttons and headings pass axe."""
+    sign_in(page, "admin")
+    page.goto("/account")
+    expect(page.locator(".device .badge")).to_have_count(1)
+    page.fill("#current_password", "not the password")
+    page.fill("#new_password", "a brand new passphrase")
+    page.fill("#confirm_password", "a brand new passphrase")
+    page.click("#password button[type=submit]")
+    expect(page.locator("#current_password-error")).to_be_visible()
+    check_accessibility(page, "account")

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..photos import make_jpeg
-from .conftest import check_accessibility, fresh_unit, sign_in
+from .conftest import check_accessibility, choose, fresh_unit, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,42 +18,42 @@ def test_log_a_visit_with_photo_and_promise(page, live_server, live_app):
     page.context.grant_permissions(["geolocation"], origin=live_server)
     page.context.set_geolocation({"latitude": 31.2305, "longitude": 121.4738, "accuracy": 20})
     sign_in(page, "housekeeper1")
-    number = unit.label.rsplit("-", 1)[1]
+    label = unit.label
+    number = label.rsplit("-", 1)[1]
     page.fill("#q", number)
     expect(page).to_have_url(re.compile(r"q=" + number))
     row = page.locator(f'#route-rows [data-unit-id="{unit_id}"]')
     expect(row).to_have_count(1)
-    row.click()
-    expect(page.locator("h1")).to_have_text(unit.label)
-    page.get_by_role("link", name=re.compile("记录走访|Log a visit")).click()
+    row.locator(".row-link").click()
+    expect(page.locator("h1")).to_have_text(label)
+    page.locator(".card-actions").get_by_role("link", name=re.compile("记录走访|Log a visit")).click()
     expect(page.locator("form[data-visit-form]")).to_be_visible()
     check_accessibility(page, "visit-form")
 
-    page.locator("label.outcome", has=page.locator("input[value=promised]")).click()
-    expect(page.locator("#reason")).to_be_visible()
-    page.select_option("#reason", "hardship")
+    choose(page, "outcome", "met_owner")
+    expect(page.locator("input[name=reason][value=hardship]")).to_be_attached()
+    choose(page, "reason", "hardship")
     page.fill("#promise_date", "2026-12-10")
     page.fill("#promise_amount", "99999999")  # more than the arrears: refused, kept
-    page.select_option("#notice_type", "reminder")
-    page.locator("label.choice", has=page.locator("input[value=door]")).click()
+    choose(page, "notice_type", "reminder")
+    choose(page, "delivery", "door")
     page.set_input_files(".photo-take input", files=[
         {"name": "door.jpg", "mimeType": "image/jpeg", "buffer": make_jpeg(800, 600)}])
     expect(page.locator(".thumbs img")).to_have_count(1)
     page.fill("#notes", "女主人说月底发工资")
     page.click(".submit-visit")
     expect(page.locator("#err-promise_amount")).to_be_visible()
+    expect(page.locator("#promise_amount")).to_be_focused()  # where the eye is
+    expect(page.locator("#form-message a[href='#err-promise_amount']")).to_be_visible()
     expect(page.locator(".thumbs img")).to_have_count(1)  # the photo is still here
     expect(page.locator("#notes")).to_have_value("女主人说月底发工资")
     check_accessibility(page, "visit-form-errors")
 
     page.fill("#promise_amount", "200")
     page.click(".submit-visit")
-    expect(page).to_have_url(re.compile(rf"/route.*#unit-{unit_id}$"))
-    updated = page.locator(f"#unit-{unit_id}")
-    expect(updated.locator(".badge-promise")).to_be_visible()
-    expect(updated.locator(".badge-visited")).to_be_visible()
-
-    updated.click()
+    expect(page).to_have_url(re.compile(rf"/route\?saved={unit_id}$"))
+    expect(page.locator(".saved-banner")).to_contain_text(label)
+    page.goto(f"/units/{unit_id}")
     timeline = page.locator(".timeline .visit").first
     expect(timeline).to_contain_text("200.00")
     expect(timeline.locator("img")).to_have_count(1)
@@ -70,13 +70,13 @@ def test_photo_is_downscaled_in_the_page_keeping_orientation_and_capture_time(pa
     unit = fresh_unit(live_app, "housekeeper3")
     sign_in(page, "housekeeper3")
     page.goto(unit.visit_url)
-    page.locator("label.outcome", has=page.locator("input[value=vacant]")).click()
+    choose(page, "outcome", "vacant")
     page.set_input_files(".photo-choose input", files=[{
         "name": "big.jpg", "mimeType": "image/jpeg",
         "buffer": make_jpeg(3000, 2000, orientation=6, taken="2026:11:21 09:15:00")}])
     expect(page.locator(".thumbs img")).to_have_count(1)
     page.click(".submit-visit")
-    expect(page).to_have_url(re.compile(r"/route.*#unit-\d+$"))
+    expect(page).to_have_url(re.compile(r"/route\?saved=\d+$"))
     with live_app.app_context():
         link = db.session.scalars(
             select(VisitPhoto).join(Visit).join(User, User.id == Visit.user_id)

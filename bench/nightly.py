@@ -1,0 +1,121 @@
+"""The nightly arrears refresh for one new day (DESIGN.md §7: "set-based SQL, a few
+seconds"; the hardening issue: ≥ 10× faster than the query-per-unit loop it replaced,
+both printed), on copies of the 120,000-unit bench database, SQLite and PostgreSQL.
+Also: the most a route-list request spends catching up when the job has not run.
+
+    .venv/bin/python bench/nightly.py [--units 120000] [--days 1] [--skip-postgres]
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import select  # noqa: E402
+
+from bench import pg  # noqa: E402
+from bench.route_list import DATA, PASSWORD, TODAY, USERNAME, build  # noqa: E402
+from fieldapp import create_app  # noqa: E402
+from fieldapp.domain.summary import refresh_stale, stale_filter, write_summary  # noqa: E402
+from fieldapp.extensions import db  # noqa: E402
+from fieldapp.models import Bill, Unit  # noqa: E402
+
+
+def loop_refresh(session, today) -> int:
+    """What the job did before: a query and an update per stale unit."""
+    ids = list(session.scalars(select(Unit.id).where(stale_filter(today))))
+    for unit_id in ids:
+        bills = list(session.execute(select(Bill.amount_fen, Bill.paid_fen, Bill.due_date)
+                                     .where(Bill.unit_id == unit_id)).all())
+        write_summary(session, unit_id, bills, today)
+    return len(ids)
+
+
+def run_on(url: str, day, fn) -> tuple[int, float]:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+                      "FIXED_TODAY": day})
+    with app.app_context():
+        started = time.perf_counter()
+        n = fn(db.session, day)
+        db.session.commit()
+        seconds = time.perf_counter() - started
+        db.engine.dispose()
+    return n, seconds
+
+
+def catch_up_ms(url: str, day) -> float:
+    """The first route list request of a day the job missed, for the bench's patch."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
+                      "FIXED_TODAY": day, "WTF_CSRF_ENABLED": False, "ROUTE_CACHE": False})
+    client = app.test_client()
+    client.post("/login", data={"username": USERNAME, "password": PASSWORD})
+    started = time.perf_counter()
+    assert client.get("/route").status_code == 200
+    first = (time.perf_counter() - started) * 1000
+    started = time.perf_counter()
+    client.get("/route")
+    return first, (time.perf_counter() - started) * 1000
+
+
+COPIES = ("loop", "set", "request")
+
+
+def sqlite_copies(units: int) -> list[str]:
+    build(units)
+    source = DATA / f"route-{units}.sqlite3"
+    urls = []
+    for name in COPIES:
+        target = DATA / f"nightly-{name}.sqlite3"
+        shutil.copyfile(source, target)
+        urls.append(f"sqlite:///{target}")
+    return urls
+
+
+def postgres_copies(units: int) -> list[str]:
+    base = pg.start()
+    build(units, base)
+    urls = []
+    psql = [str(pg.PG_BIN / "psql")]
+    host, port = base.split("@")[1].split("/")[0].split(":")
+    for name in COPIES:
+        db_name = f"nightly_{name}"
+        sql = (f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE); "
+               f"CREATE DATABASE {db_name} TEMPLATE doorstep_bench")
+        for statement in sql.split("; "):
+            subprocess.run(["runuser", "-u", "postgres", "--", *psql, "-h", host, "-p", port,
+                            "-U", "postgres", "-c", statement], check=True,
+                           capture_output=True)
+        urls.append(base.rsplit("/", 1)[0] + "/" + db_name)
+    return urls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=120_000)
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    day = TODAY + timedelta(days=args.days)
+    print(f"Nightly refresh, {args.units:,} units, {args.days} new day(s)\n")
+    print(f"{'database':<12}{'stale units':>12}{'loop':>10}{'set-based':>11}{'speed-up':>10}"
+          f"   target      first request / next")
+    kinds = [("SQLite", sqlite_copies)] + ([] if args.skip_postgres else
+                                            [("PostgreSQL", postgres_copies)])
+    for label, copies in kinds:
+        loop_url, set_url, request_url = copies(args.units)
+        n, loop_s = run_on(loop_url, day, loop_refresh)
+        m, set_s = run_on(set_url, day, refresh_stale)
+        assert n == m, (n, m)
+        first, after = catch_up_ms(request_url, day)
+        print(f"{label:<12}{n:>12,}{loop_s:>9.2f}s{set_s:>10.2f}s{loop_s / set_s:>9.1f}x"
+              f"   >= 10x      {first:.0f} ms / {after:.0f} ms (<= 100 ms of catch-up)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""PostgreSQL against SQLite for the same pages in the same run (DESIGN.md §7:
+"each page ≤ 1.0× its time on SQLite"): the route list, a further page, the unit card
+and the Today list on the 120,000-unit database, seeded into a throwaway PostgreSQL 15
+cluster (kept under bench/.data/) with COPY.
+
+    .venv/bin/python bench/route_pg.py [--units 120000] [--requests 200] [--explain]
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import select  # noqa: E402
+
+from bench import pg  # noqa: E402
+from bench.route_list import PASSWORD, USERNAME, build, ok, timed  # noqa: E402
+from fieldapp.extensions import db  # noqa: E402
+from fieldapp.models import Unit, User  # noqa: E402
+
+
+def pages(app, n: int, explain: bool) -> dict[str, float]:
+    client = app.test_client()
+    assert client.post("/login", data={"username": USERNAME, "password": PASSWORD}
+                       ).status_code == 303
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.username == USERNAME))
+        ids = list(db.session.scalars(select(Unit.id).where(
+            Unit.building_id.in_(user.building_ids()), Unit.arrears_fen > 0)))
+        db.session.remove()
+    rnd = random.Random(1)
+    from fieldapp.route.services import FEES
+    if explain:
+        _explain(app, client)
+    return {
+        "route list page 1": timed(lambda: ok(client.get("/route")), n),
+        "route list page 1, fees computed again": timed(
+            lambda: (FEES._fees.clear(), ok(client.get("/route"))), n),
+        "route list page 3 (htmx)": timed(lambda: ok(client.get(
+            "/route?page=3", headers={"HX-Request": "true"})), n),
+        "unit card": timed(lambda: ok(client.get(f"/units/{rnd.choice(ids)}")), n),
+        "today": timed(lambda: ok(client.get("/today")), n),
+    }
+
+
+def _explain(app, client) -> None:
+    """Print PostgreSQL's plans of the page's statements (EXPLAIN ANALYZE)."""
+    from sqlalchemy import event
+    seen = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda c, cur, stmt, params, *a: seen.append((stmt, params)))
+        client.get("/route")
+        for stmt, params in seen:
+            if stmt.lstrip().upper().startswith("SELECT") and "unit" in stmt:
+                with db.engine.connect() as conn:
+                    plan = conn.exec_driver_sql("EXPLAIN ANALYZE " + stmt, params).all()
+                print("\n" + " ".join(stmt.split())[:160])
+                for (line,) in plan[:14]:
+                    print("   ", line)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--units", type=int, default=120_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--explain", action="store_true")
+    args = parser.parse_args()
+    url = pg.start()
+    started = time.perf_counter()
+    sqlite_app, _ = build(args.units)
+    pg_app, _ = build(args.units, url)
+    print(f"databases ready in {time.perf_counter() - started:.0f} s; median of "
+          f"{args.requests} in-process requests each, alternating")
+    lite = pages(sqlite_app, args.requests, False)
+    post = pages(pg_app, args.requests, args.explain)
+    print(f"\n{'page':<42}{'SQLite':>10}{'PostgreSQL':>12}{'ratio':>8}   target")
+    for name in lite:
+        print(f"{name:<42}{lite[name]:>8.2f}ms{post[name]:>10.2f}ms"
+              f"{post[name] / lite[name]:>7.2f}x   <= 1.0x")
+
+
+if __name__ == "__main__":
+    main()
