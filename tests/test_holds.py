@@ -39,8 +39,12 @@ NOTICES = [n.value for n in NoticeType if n is not NoticeType.NONE]
 PROMISE = {"outcome": "promised", "reason": "hardship", "promise_date": "2026-12-01",
            "promise_amount": "100"}
 # Every dunning action, each valid in itself: a refusal can only come from the hold.
+MET_PROMISE = {"outcome": "met_owner", "reason": "hardship", "promise_date": "2026-12-01",
+               "promise_amount": "100"}  # today's form: who was met, then the promise
 DUNNING = {f"notice:{n}": {"outcome": "nobody_home", "notice_type": n, "delivery": "door"}
-           for n in NOTICES} | {"promise": PROMISE}
+           for n in NOTICES} | {"promise": PROMISE, "promise when met": MET_PROMISE,
+                                "promise when the occupant was met":
+                                    {**MET_PROMISE, "outcome": "met_occupant"}}
 NOT_DUNNING = {
     "repair check": {"outcome": "met_owner", "reason": "service", "service_category": "leak",
                      "notes": "问维修进度"},
@@ -51,10 +55,12 @@ NOT_DUNNING = {
 
 @pytest.mark.parametrize("outcome", list(Outcome))
 @pytest.mark.parametrize("notice", list(NoticeType))
-def test_dunning_is_any_notice_or_a_promise_request(outcome, notice):
-    """Delivering any notice, or asking for a promise, is dunning; nothing else is."""
-    assert is_dunning(outcome, notice) is (notice is not NoticeType.NONE
-                                           or outcome is Outcome.PROMISED)
+@pytest.mark.parametrize("promise", [False, True])
+def test_dunning_is_any_notice_or_a_promise_request(outcome, notice, promise):
+    """Delivering any notice, or asking for a promise (the old "promised" outcome or a
+    promise date under any outcome), is dunning; nothing else is."""
+    assert is_dunning(outcome, notice, promise) is (notice is not NoticeType.NONE
+                                                    or outcome is Outcome.PROMISED or promise)
 
 
 @pytest.fixture
@@ -160,13 +166,15 @@ def test_once_closed_every_dunning_action_is_allowed_again(client, login_as, est
 
 @pytest.mark.parametrize("state", UNCLOSED)
 def test_the_held_unit_is_shown_as_held_everywhere(client, login_as, estate, state):
-    """In every unclosed state: the route list's repair-pending section, the card's
-    banner and the visit form's note all say so."""
+    """In every unclosed state: the route list's repair-pending section (even when it is
+    the patch's only overdue unit), the card's banner and the visit form's note say so."""
     hk, engineer, unit = estate
     bring_to(state, client, login_as, hk, engineer, unit)
     route = client.get("/route").get_data(as_text=True)
-    held, main = route.split('class="held card"')[1].split("</details>", 1)
+    main, rest = route.split('class="held card"')  # repairs pending, below the list
+    held = rest.split("</details>", 1)[0]
     assert f'data-unit-id="{unit.id}"' in held and f'data-unit-id="{unit.id}"' not in main
+    assert "empty-state" not in main  # not "nothing overdue": the unit waits for its repair
     assert "hold-banner" in client.get(f"/units/{unit.id}").get_data(as_text=True)
     assert "hold-note" in client.get(f"/units/{unit.id}/visits/new").get_data(as_text=True)
 

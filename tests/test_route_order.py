@@ -98,9 +98,9 @@ def test_most_severe_band_first_then_largest_arrears_then_unit(patch):
     assert listed(b1, b2) == [small_legal, big_demand, tie_a, tie_b, contact]
 
 
-def test_within_a_stage_the_stricter_band_comes_first(app):
-    """Two bands on the same dunning stage: the one with the higher threshold is more
-    severe, whatever the arrears."""
+def test_within_a_stage_arrears_decide_whatever_the_band(app):
+    """Two bands on the same dunning stage rank as one: severity is the stage alone, so
+    within it the larger arrears come first, whichever band's threshold is higher."""
     community = make_community(bands=[
         {"key": "early", "min_days": 1, "stage": "reminder"},
         {"key": "visit1", "min_days": 31, "stage": "visit"},
@@ -108,7 +108,7 @@ def test_within_a_stage_the_stricter_band_comes_first(app):
     b = make_building(community)
     in_visit1 = overdue(b, 40, 90_000)
     in_visit2 = overdue(b, 50, 1_000)
-    assert listed(b) == [in_visit2, in_visit1]
+    assert listed(b) == [in_visit1, in_visit2]
 
 
 def test_walking_order_is_building_floor_then_number(patch):
@@ -165,11 +165,16 @@ def test_promises_first_by_date_then_by_severity(patch):
         ("later_contact_small", b2, 20, 500), ("none_legal", b1, 300, 1_000),
         ("none_visit", b2, 40, 99_000)]}
     dates = {"soon": 2, "later_legal": 9, "later_contact": 9, "later_contact_small": 9}
-    set_units(**{f"u{ids[name]}": {"next_promise_date": TODAY + timedelta(days=d)}
+    set_units(**{f"u{ids[name]}": {"next_promise_date": TODAY + timedelta(days=d),
+                                   "promise_status": "open"}
                  for name, d in dates.items()})
+    # A kept promise is no longer a promise to chase: it sorts with the unpromised.
+    kept = overdue(b1, 300, 500)
+    set_units(**{f"u{kept}": {"next_promise_date": TODAY + timedelta(days=1),
+                              "promise_status": "kept"}})
     assert listed(b1, b2, sort="promise") == [ids[n] for n in (
-        "soon", "later_legal", "later_contact", "later_contact_small", "none_legal",
-        "none_visit")]
+        "soon", "later_legal", "later_contact", "later_contact_small", "none_legal")] + \
+        [kept, ids["none_visit"]]
 
 
 def test_switching_sorts_gives_each_its_own_order(patch):
@@ -178,7 +183,8 @@ def test_switching_sorts_gives_each_its_own_order(patch):
     b1, b2 = patch
     heavy = overdue(b2, 300, 90_000, floor=1)
     light = overdue(b1, 20, 1_000, floor=1)
-    set_units(**{f"u{light}": {"next_promise_date": TODAY + timedelta(days=3)}})
+    set_units(**{f"u{light}": {"next_promise_date": TODAY + timedelta(days=3),
+                               "promise_status": "open"}})
     assert listed(b1, b2) == [heavy, light]
     assert listed(b1, b2, sort="walk") == [light, heavy]
     assert listed(b1, b2, sort="promise") == [light, heavy]
@@ -389,25 +395,41 @@ def test_row_fields_come_from_the_unit(patch):
     assert row.distance_m is None
 
 
+RECTIFIED = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def promised(days: int, status: str = "open") -> dict:
+    return {"next_promise_date": TODAY + timedelta(days=days), "promise_status": status}
+
+
 @pytest.mark.parametrize("values,badges", [
     ({}, []),
-    ({"rectified_at": datetime(2026, 11, 1, tzinfo=timezone.utc)}, ["rectified"]),
-    ({"next_promise_date": TODAY + timedelta(days=1)}, ["promise"]),
-    ({"next_promise_date": TODAY}, ["promise_due"]),
-    ({"next_promise_date": TODAY - timedelta(days=3)}, ["promise_due"]),
-    ({"late_fee_waived": True}, ["waived"]),
-    ({"rectified_at": datetime(2026, 11, 1, tzinfo=timezone.utc), "late_fee_waived": True,
-      "next_promise_date": TODAY + timedelta(days=1)}, ["rectified", "promise", "waived"]),
+    ({"rectified_at": RECTIFIED}, ["rectified"]),
+    (promised(1), ["promise"]),
+    (promised(0), ["promise_today"]),
+    (promised(-3), ["promise_today"]),
+    (promised(-3, "kept"), ["promise_kept"]),
+    (promised(-3, "broken"), ["promise_broken"]),
+    ({"next_promise_date": TODAY + timedelta(days=1)}, []),  # no status: nothing promised
+    ({"plan_status": "on_track"}, ["plan_on_track"]),
+    ({"plan_status": "behind"}, ["plan_behind"]),
+    ({"plan_status": "done"}, []),
+    ({"broken_promises_in_row": 1}, []),
+    ({"broken_promises_in_row": 2}, ["flagged"]),
+    ({"late_fee_waived_fen": 1}, ["waived"]),
+    ({"rectified_at": RECTIFIED, "late_fee_waived_fen": 900, "plan_status": "behind",
+      "broken_promises_in_row": 3, **promised(1)},
+     ["rectified", "plan_behind", "promise", "flagged", "waived"]),
 ])
 def test_row_badges(patch, values, badges):
-    """Rectified, promise coming or due (today or past), late fee waived: in that order."""
+    """Rectified, plan, promise (coming, due today or past, kept, broken), flagged after
+    two broken promises, late fee waived: in that order."""
     b1, _ = patch
     unit_id = overdue(b1, 45, 100_000)
     set_units(**{f"u{unit_id}": values})
     row = route_page(db.session, RouteFilters(building_ids=[b1.id]), TODAY, 1, 30).rows[0]
     assert row.badges == badges
-    assert row.late_fee_waived is values.get("late_fee_waived", False)
-    assert row.late_fee_fen == (0 if values.get("late_fee_waived") else 900)
+    assert row.late_fee_waived_fen == values.get("late_fee_waived_fen", 0)
 
 
 def test_a_held_row_says_on_hold_not_rectified(patch):
@@ -449,41 +471,45 @@ def mixed(app):
     return estate, park
 
 
-def test_severity_is_the_stage_first_then_the_threshold(mixed):
+def test_severity_is_the_stage_first_then_the_arrears(mixed):
     """A park unit 210 days in a demand-stage band comes after an estate unit in the legal
-    band at 190 days; within one stage the stricter band first."""
+    band at 190 days; within one stage the larger arrears first, whatever the band."""
     estate, park = mixed
     legal = overdue(estate, 190, 1_000)
     late = overdue(park, 210, 90_000)
     in_v2 = overdue(park, 50, 1_000)
     in_v1 = overdue(park, 40, 90_000)
-    assert listed(estate, park) == [legal, late, in_v2, in_v1]
+    assert listed(estate, park) == [legal, late, in_v1, in_v2]
 
 
 def test_chips_of_mixed_bands_run_from_the_most_severe_stage(mixed):
-    """Chips come by stage (most severe first), then by threshold within a stage, each
-    key once."""
+    """One chip per stage that either community uses, most severe first, whatever each
+    community calls its bands."""
     estate, park = mixed
     policies = {p.community_id: p for p in _policies()}
     counts, _ = band_counts(db.session, RouteFilters(building_ids=[estate.id, park.id]), TODAY,
                             policies)
-    assert [c.band.key for c in counts] == ["legal", "late", "demand", "v2", "v1", "visit",
-                                            "contact", "reminder"]
+    assert [c.band.key for c in counts] == ["legal", "demand", "visit", "contact", "reminder"]
+    park_only = {park.community_id: policies[park.community_id]}
+    counts, _ = band_counts(db.session, RouteFilters(building_ids=[park.id]), TODAY, park_only)
+    assert [c.band.key for c in counts] == ["demand", "visit", "reminder"]
 
 
 def test_two_patches_with_other_bands_are_each_counted_by_their_own(mixed):
     """One process serving two housekeepers in turn, one per community, with the same
-    filters: each patch's chips and rows use its own bands (statements are not mixed)."""
+    filters: each patch's rows carry its own band, counted under the band's stage
+    (statements are not mixed)."""
     estate, park = mixed
     overdue(estate, 40, 1_000)
     overdue(park, 40, 2_000)
     for building, band in ((estate, "visit"), (park, "v1"), (estate, "visit")):
+        stage = "visit"
         policies = {p.community_id: p for p in _policies()
                     if p.community_id == building.community_id}
         f = RouteFilters(building_ids=[building.id])
         counts, _ = band_counts(db.session, f, TODAY, policies)
-        assert {c.band.key: c.units for c in counts if c.units} == {band: 1}
+        assert {c.band.key: c.units for c in counts if c.units} == {stage: 1}
         page = route_page(db.session, f, TODAY, 1, 30, policies)
         assert [r.band.key for r in page.rows] == [band]
-        chosen = route_page(db.session, replace(f, band=band), TODAY, 1, 30, policies)
+        chosen = route_page(db.session, replace(f, band=stage), TODAY, 1, 30, policies)
         assert [r.unit_id for r in chosen.rows] == [r.unit_id for r in page.rows]

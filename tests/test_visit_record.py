@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from fieldapp.domain.visits import check_visit
 from fieldapp.extensions import db
+from fieldapp.limits import DEFAULT
 from fieldapp.models import (
     AuditEvent,
     Complaint,
@@ -30,7 +31,7 @@ from fieldapp.visits.choices import label
 from fieldapp.visits.services import payload_sha256, record_visit
 
 from .conftest import has_chinese
-from .factories import TODAY, make_bill, make_building, make_unit, make_user
+from .factories import TODAY, make_bill, make_building, make_payment, make_unit, make_user
 from .photos import make_jpeg
 
 JSON = {"Accept": "application/json"}
@@ -180,10 +181,12 @@ def test_the_unit_summary_follows_the_latest_visit_and_the_soonest_open_promise(
            promise_amount="100")
     record(door, outcome="promised", reason="hardship", promise_date="2026-12-03",
            promise_amount="100")
+    make_payment(unit, 10_000, TODAY)  # covers the earliest due promise: 12-03 is kept
     soonest = db.session.scalar(select(Promise).where(Promise.due_date == date(2026, 12, 3)))
-    soonest.status = PromiseStatus.KEPT
+    assert soonest.status == PromiseStatus.KEPT
     neighbour = make_unit(unit.building)
-    db.session.add(Promise(unit_id=neighbour.id, due_date=date(2026, 11, 25), amount_fen=100))
+    db.session.add(Promise(unit_id=neighbour.id, made_on=TODAY, due_date=date(2026, 11, 25),
+                           amount_fen=100))
     db.session.commit()
     last, _ = record(door, outcome="nobody_home")
     stored = db.session.get(Unit, unit.id)
@@ -192,13 +195,17 @@ def test_the_unit_summary_follows_the_latest_visit_and_the_soonest_open_promise(
 
 
 def test_each_visit_leaves_an_audit_event(door):
-    """Who logged which visit, at which unit, with what outcome and how many photos."""
+    """Who logged which visit, at which unit, with what outcome, how many photos and how
+    many review flags."""
     hk, unit, _ = door
     visit, _ = record(door, photos=[("d.jpg", make_jpeg(), {})], outcome="nobody_home",
                       notice_type="reminder", delivery="door")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "visit.create"))
-    assert (event.user_id, event.entity, event.entity_id) == (hk.id, "visit", visit.id)
-    assert event.detail == {"unit_id": unit.id, "outcome": "nobody_home", "photos": 1}
+    assert (event.user_id, event.entity, event.entity_id, event.unit_id) == \
+        (hk.id, "visit", visit.id, unit.id)
+    # No position and a photo without a capture time: two doubts for the review.
+    assert sorted(f.kind.value for f in visit.flags) == ["exif_missing", "no_position"]
+    assert event.detail == {"outcome": "nobody_home", "photos": 1, "flags": 2}
 
 
 def test_a_repeat_changes_nothing(door):
@@ -232,13 +239,19 @@ def test_a_complaint_from_a_visit_belongs_to_it(client, login_as, door):
     assert db.session.get(Unit, unit.id).on_hold
 
 
-def test_a_long_complaint_is_cut_at_its_limit(client, login_as, door):
-    """The repair description is kept up to 2000 characters."""
+def test_a_complaint_up_to_its_limit_is_kept_and_a_longer_one_refused(client, login_as, door):
+    """The repair description is kept whole up to its limit; one character more is refused
+    by name (422, the limit in the message) and nothing is stored, so nothing is cut."""
     hk, unit, _ = door
     login_as(hk)
-    r = post(client, unit.id, complaint="1", complaint_description="漏" * 2500)
+    limit = DEFAULT.text_limit("complaint_description")
+    r = post(client, unit.id, complaint="1", complaint_description="漏" * (limit + 1))
+    assert r.status_code == 422 and str(limit) in r.json["errors"]["complaint_description"]
+    assert db.session.scalar(select(func.count()).select_from(Visit)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Complaint)) == 0
+    r = post(client, unit.id, complaint="1", complaint_description="漏" * limit)
     assert r.status_code == 201
-    assert db.session.scalar(select(Complaint.description)) == "漏" * 2000
+    assert db.session.scalar(select(Complaint.description)) == "漏" * limit
 
 
 @pytest.mark.parametrize("fields", [
@@ -294,14 +307,14 @@ def test_the_form_page_keeps_the_way_back(client, login_as, door):
     login_as(hk)
     page = client.get(f"/units/{unit.id}/visits/new?next=/route?page=2")
     assert page.status_code == 200
-    assert f'data-next="/route?page=2#unit-{unit.id}"' in page.get_data(as_text=True)
+    assert 'data-next="/route?page=2"' in page.get_data(as_text=True)
     r = client.post(f"/units/{unit.id}/visits?next=/route?page=2",
                     data={"client_uuid": str(uuid.uuid4()), "outcome": "nobody_home"})
-    assert r.status_code == 303 and r.headers["Location"] == f"/route?page=2#unit-{unit.id}"
+    assert r.status_code == 303 and r.headers["Location"] == f"/route?page=2&saved={unit.id}"
     unsafe = client.get(f"/units/{unit.id}/visits/new?next=//evil.example/").get_data(as_text=True)
     assert "evil.example" not in unsafe
     plain = client.get(f"/units/{unit.id}/visits/new").get_data(as_text=True)
-    assert f'data-next="/route#unit-{unit.id}"' in plain  # by default, back to the route list
+    assert 'data-next="/route"' in plain  # by default, back to the route list
 
 
 def test_a_refused_form_comes_back_with_the_policy_horizon(client, login_as, door):

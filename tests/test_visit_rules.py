@@ -7,7 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from fieldapp.domain.visits import MAX_TEXT, check_visit
+from fieldapp.domain.visits import check_visit
+from fieldapp.limits import DEFAULT
 from fieldapp.models import Delivery, NoticeType, Outcome, Reason, ServiceCategory
 
 from .conftest import has_chinese
@@ -95,19 +96,21 @@ def test_other_reason_needs_words():
 ])
 def test_text_limits_are_inclusive(field, extra):
     """A text exactly at its limit is accepted; one character more is refused."""
-    limit = MAX_TEXT[field]
+    limit = DEFAULT.text_limit(field)
     assert field not in check(**extra, **{field: "字" * limit}).errors
     assert field in check(**extra, **{field: "字" * (limit + 1)}).errors
 
 
-@pytest.mark.parametrize("field,kept", [("notes", "notes"), ("reason_detail", "reason_detail"),
-                                        ("payment_ref", "payment_ref")])
-def test_kept_text_is_never_longer_than_its_limit(field, kept):
-    """Even with the error shown, the kept value is cut at the limit, never beyond it."""
-    limit = MAX_TEXT[field]
+@pytest.mark.parametrize("field", ["notes", "reason_detail", "payment_ref"])
+def test_over_long_text_is_refused_and_kept_as_typed(field):
+    """Text over its limit is refused by name and kept whole, so the form shows it again
+    for the user to shorten (nothing typed is lost)."""
+    limit = DEFAULT.text_limit(field)
     data = check(outcome="paid_on_site" if field == "payment_ref" else "met_owner",
-                 reason="other", paid_amount="10", **{field: "a" * limit + "b"})
-    assert getattr(data, kept) == "a" * limit
+                 reason="other" if field == "reason_detail" else "hardship", paid_amount="10",
+                 **{field: "a" * limit + "b"})
+    assert set(data.errors) == {field}
+    assert getattr(data, field) == "a" * limit + "b"
 
 
 @pytest.mark.parametrize("notice", ["reminder", "payment_notice", "demand_letter",
