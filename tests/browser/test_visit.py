@@ -51,7 +51,7 @@ def test_log_a_visit_with_photo_and_promise(page, live_server, live_app):
 
     page.fill("#promise_amount", "200")
     page.click(".submit-visit")
-    expect(page).to_have_url(re.compile(rf"/route\?saved={unit_id}$"))
+    expect(page).to_have_url(re.compile(rf"/route\?q={number}&saved={unit_id}$"))  # back to the search
     expect(page.locator(".saved-banner")).to_contain_text(label)
     page.goto(f"/units/{unit_id}")
     timeline = page.locator(".timeline .visit").first
