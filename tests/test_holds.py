@@ -261,3 +261,26 @@ def test_refresh_hold_keeps_the_flag_and_marks_rectified_only_on_the_last_close(
     order_for(unit, S.OPEN, 0)
     refresh_hold(db.session, unit, moments[3])
     assert unit.on_hold and unit.rectified_at is None
+
+
+def test_the_hold_message_is_the_sentence_naming_the_order_and_its_category(app, estate):
+    """Word for word: the order's number, its category in the user's words, and what may
+    still be done."""
+    from flask_babel import gettext
+
+    from fieldapp.domain.holds import hold_message
+    from fieldapp.visits.choices import label
+    hk, _, unit = estate
+    complaint = Complaint(client_uuid=str(uuid.uuid4()), unit_id=unit.id, category="lift",
+                          description="电梯", created_by=hk.id)
+    order = WorkOrder(complaint=complaint, unit_id=unit.id, category="lift")
+    db.session.add(order)
+    db.session.commit()
+    with app.test_request_context():
+        expected = gettext(
+            "This unit is on dunning hold until work order #%(id)s (%(category)s) is "
+            "closed: fix first, then collect. You can still log a visit to check on the "
+            "repair, without a notice or a promise.",
+            id=order.id, category=label("service_category", order.category))
+        assert hold_message(order) == expected
+        assert f"#{order.id}" in expected and label("service_category", "lift") in expected

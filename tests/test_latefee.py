@@ -427,3 +427,11 @@ def test_even_a_one_fen_bill_bears_its_fee():
     fee = accrued_late_fee([BillDue(1, 1, DUE)], [], day(100), grace_days=GRACE,
                            daily_ppm=5_000)
     assert fee.accrued_fen == 1
+
+
+def test_asking_for_a_bill_the_fee_does_not_cover_names_it():
+    """for_bill of an unknown bill is a KeyError naming that bill."""
+    fee = accrued_late_fee([BillDue(1, 100_000, DUE)], [], day(5), **RULE)
+    with pytest.raises(KeyError) as missing:
+        fee.for_bill(99)
+    assert missing.value.args == (99,)

@@ -322,3 +322,72 @@ def test_installments_up_to_the_limit_and_half_typed_rows():
     assert errors == {} and [i.amount_fen for i in found] == [29_999, 1]
     found, errors = installments((day(1), "300"), (day(2), ""))
     assert found == [] and set(errors) == {"amount-2"}
+
+
+def test_installments_keep_their_dates():
+    """What comes back is each row's date with its amount, in order."""
+    day = lambda n: TODAY + timedelta(days=n)  # noqa: E731
+    found, errors = installments((day(1).isoformat(), "100"), (day(9).isoformat(), "200"))
+    assert errors == {} and [(i.due_date, i.amount_fen) for i in found] == \
+        [(day(1), 10_000), (day(9), 20_000)]
+
+
+N1 = date(2026, 11, 1)
+
+
+def test_a_receipt_skips_a_promise_it_cannot_count_for_and_pays_the_next():
+    """Money paid after an early promise's last day goes on to a later promise."""
+    early = PromiseIn(1, N1, date(2026, 11, 5), 500)
+    later = PromiseIn(2, N1, date(2026, 11, 30), 500)
+    got = resolve_promises([early, later], [MoneyIn(1, date(2026, 11, 10), 500)],
+                           date(2026, 11, 12), grace_days=0)
+    assert (got[1].status, got[2].status, got[2].resolved_on) == \
+        (BROKEN, KEPT, date(2026, 11, 10))
+
+
+def test_the_last_fen_of_a_receipt_still_counts():
+    """A receipt one fen over the first promise keeps a one-fen second promise too."""
+    first = PromiseIn(1, N1, date(2026, 11, 20), 100)
+    second = PromiseIn(2, N1, date(2026, 11, 25), 1)
+    got = resolve_promises([first, second], [MoneyIn(1, date(2026, 11, 10), 101)],
+                           date(2026, 11, 12), grace_days=0)
+    assert (got[1].status, got[2].status, got[2].covered_fen) == (KEPT, KEPT, 1)
+
+
+@pytest.mark.parametrize("days_ago,shown", [(30, True), (31, False)])
+def test_a_resolved_promise_is_shown_for_thirty_days(days_ago, shown):
+    """The last resolved promise stays on the row for 30 days, then the row is clear; the
+    count of broken promises in a row stays either way."""
+    as_of = date(2026, 12, 31)
+    promise = PromiseIn(1, N1, as_of - timedelta(days=days_ago + 1), 500)
+    got = {1: resolve_promises([promise], [], as_of, grace_days=0)[1]}
+    assert got[1].status == BROKEN and got[1].resolved_on == as_of - timedelta(days=days_ago)
+    summary = summarise([promise], got, as_of)
+    assert (summary.date, summary.status, summary.broken_in_row) == \
+        ((promise.due_date, BROKEN, 1) if shown else (None, None, 1))
+
+
+D1, D2 = date(2026, 11, 10), date(2026, 11, 12)
+
+
+@pytest.mark.parametrize("money,kept", [
+    ([MoneyIn(1, D1, 1)], [(D1, 1)]),  # one fen is money received
+    ([MoneyIn(1, D1, 500), MoneyIn(2, D2, -500, reverses=1)], []),  # reversed in full
+    ([MoneyIn(1, D1, 500), MoneyIn(2, D1, -200)], [(D1, 300)]),  # a refund the same day
+    ([MoneyIn(1, D1, 100), MoneyIn(2, D1, 100), MoneyIn(3, D2, -150)], [(D1, 50)]),
+    ([MoneyIn(1, D1, 100), MoneyIn(2, D1, 100), MoneyIn(3, D2, -101)], [(D1, 99)]),
+])
+def test_net_receipts_at_the_edges(money, kept):
+    """A fen counts; a full reversal leaves nothing; a refund takes from the same day's
+    receipts and, when one is not enough, from the one before it, to the last fen."""
+    assert net_receipts(money) == kept
+
+
+@pytest.mark.parametrize("stage,notice", [
+    ("reminder", "reminder"), ("contact", "reminder"), ("visit", "payment_notice"),
+    ("demand", "demand_letter"), ("legal", "lawyer_letter"), (None, "reminder"),
+    ("", "reminder"), ("d31", "reminder")])
+def test_each_stage_suggests_its_notice(stage, notice):
+    """The visit form preselects the stage's notice; no or an unknown stage, a reminder."""
+    from fieldapp.domain.stages import suggested_notice
+    assert suggested_notice(stage) == notice

@@ -27,9 +27,9 @@ class HandMutant:
 
 MUTANTS = [
     HandMutant("late-fee-half-down", "late fee rounds half down instead of half up",
-               "fieldapp/domain/arrears.py",
-               (("+ 1_000_000) // 2_000_000", "+ 999_999) // 2_000_000"),),
-               ("tests/test_late_fee.py", "tests/test_domain.py")),
+               "fieldapp/domain/latefee.py",
+               (("return (millionths + PPM // 2) // PPM", "return (millionths + PPM // 2 - 1) // PPM"),),
+               ("tests/test_latefee.py", "tests/test_units.py")),
     HandMutant("hold-lifted-on-accept", "the dunning hold ends once the engineer accepts",
                "fieldapp/domain/holds.py",
                (("WorkOrder.status != WorkOrderStatus.CLOSED",
@@ -46,8 +46,9 @@ MUTANTS = [
                ("tests/test_idempotency.py", "tests/test_visits.py")),
     HandMutant("hold-only-for-promises", "the hold refuses promises but not notices",
                "fieldapp/visits/routes.py",
-               (("is_dunning(data.outcome, data.notice_type)",
-                 "is_dunning(data.outcome, type(data.notice_type).NONE)"),),
+               (("is_dunning(data.outcome, data.notice_type, data.promise_date is not None)",
+                 "is_dunning(data.outcome, type(data.notice_type).NONE, "
+                 "data.promise_date is not None)"),),
                ("tests/test_holds.py", "tests/test_workorders.py")),
     HandMutant("complaint-routes-skip-patch", "complaint and satisfaction routes load the "
                "unit without the patch check", "fieldapp/workorders/complaints.py",
@@ -55,6 +56,10 @@ MUTANTS = [
                  "from ..models import ServiceCategory, Unit"),
                 ("get_unit_or_404(unit_id, current_user)", "db.get_or_404(Unit, unit_id)")),
                ("tests/test_access_rules.py", "tests/test_workorders.py")),
+    HandMutant("hold-ignores-met-promise", "the hold refuses the old 'promised' outcome but "
+               "not a promise made when the owner was met", "fieldapp/visits/routes.py",
+               (("data.notice_type, data.promise_date is not None)", "data.notice_type, False)"),),
+               ("tests/test_holds.py",)),
     HandMutant("visit-view-skips-hold", "the visit view never checks the hold",
                "fieldapp/visits/routes.py",
                (("if not errors and is_dunning(", "if False and is_dunning("),),
