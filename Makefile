@@ -8,7 +8,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-test translations browser postgres clean
+.PHONY: run test mutation install install-test install-mutation translations browser postgres clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-mutation: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[test,mutation]'
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-mutation: $(VENV)/.installed-mutation
 
 # Catalogs are compiled by the build, never committed.
 translations: $(VENV)/.installed
@@ -56,5 +61,10 @@ postgres:
 test: install-test translations browser postgres
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# Mutation testing of the rules (slow, so not part of `make test`): prints the score per
+# module and rewrites tests/MUTATION.md. MUTATION_JOBS=n sets the number of workers.
+mutation: install-mutation translations
+	$(BIN)/python -m tests.mutation.run
+
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis mutants

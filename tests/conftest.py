@@ -3,10 +3,12 @@ signed-in users. Every test that takes `app` runs once per database."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +23,23 @@ from . import factories
 
 TODAY = date(2026, 11, 22)
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
-IN_CI = os.environ.get("CI") == "true"
+
+
+def ci_is_on(value: str | None) -> bool:
+    """CI services set CI=true, some CI=1 or CI=True: any of them means strict."""
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+# In CI a missing PostgreSQL, Chromium or CJK font fails the run instead of skipping.
+IN_CI = ci_is_on(os.environ.get("CI"))
+
+
+def require(present: bool, missing: str) -> None:
+    """Fail in CI, skip elsewhere, when something a test needs is not installed."""
+    if not present:
+        if IN_CI:
+            pytest.fail(f"{missing} (CI is set: tests may not skip for it)")
+        pytest.skip(missing)
 
 
 def _free_port() -> int:
@@ -33,10 +51,7 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def postgresql_url():
     """A throwaway PostgreSQL cluster for the session (as `postgres` when root)."""
-    if not (PG_BIN / "initdb").exists():
-        if IN_CI:
-            pytest.fail(f"PostgreSQL server binaries not found in {PG_BIN}")
-        pytest.skip("PostgreSQL server binaries not installed")
+    require((PG_BIN / "initdb").exists(), f"PostgreSQL server binaries not found in {PG_BIN}")
     root = Path(tempfile.mkdtemp(prefix="doorstep-pg-"))
     data = root / "data"
     as_root = os.geteuid() == 0
@@ -147,3 +162,51 @@ def login_as(client):
         return client
 
     return login
+
+
+@pytest.fixture(scope="session")
+def _words_app():
+    """An app for rendering words only: no database is touched."""
+    return create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "test-secret",
+                       "TESTING": True})
+
+
+@pytest.fixture
+def zh(_words_app):
+    """A request in the default language (Simplified Chinese), for rendering words; not
+    for tests that also send requests to their own `app`."""
+    with _words_app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def in_chinese(zh):
+    """Render a (lazy) message as the default Simplified Chinese UI would show it."""
+    return str
+
+
+def has_chinese(text: str) -> bool:
+    """Text a Chinese reader can read: CJK ideographs and no English words (an
+    untranslated message falls back to its English source)."""
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text) and \
+        re.search(r"[A-Za-z]{3,}", text) is None
+
+
+@pytest.fixture
+def shanghai_clock(monkeypatch):
+    """The server machine's own clock set to China Standard Time: times the app stores
+    must still be UTC."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_statement_caches():
+    """The route list caches its built SQL per process; each test builds its own, so it
+    runs the code it names (and mutation testing sees which tests reach the builders)."""
+    from fieldapp.route import services
+    services._STATEMENTS.clear()
+    services._BAND_EXPRS.clear()

@@ -242,3 +242,32 @@ def test_without_named_payments_a_refund_is_a_smaller_pool(data):
     kept, refund = _netted(rows)
     net = sum(p.amount_fen for p in kept) - refund
     assert allocate(bills, rows) == allocate(bills, [PaymentIn(1, net)] if net else [])
+
+
+@pytest.mark.parametrize("payment,target,already,message", [
+    (Row(2, -60, 7), Row(1, 100), 0, "This row does not reverse payment 1."),
+    (Row(2, 0, 1), Row(1, 100), 0, "A reversal takes money back: its amount must be negative."),
+    (Row(2, -60, 1), Row(1, 0), 0,
+     "Payment 1 is itself a refund or reversal and cannot be reversed."),
+    (Row(2, -60, 1, D), Row(1, 100, paid_on=D + timedelta(days=1)), 0,
+     "A reversal cannot be dated before the payment 1 it reverses."),
+    (Row(2, -1, 1), Row(1, 100), 100,
+     "Reversal of ¥0.01 is more than the ¥0.00 of payment 1 not yet reversed."),
+    (Row(2, -1, 1), Row(1, 100), 150,  # over-reversed before: nothing left, not less
+     "Reversal of ¥0.01 is more than the ¥0.00 of payment 1 not yet reversed."),
+])
+def test_check_reversal_messages_word_for_word(payment, target, already, message):
+    """The import report shows these sentences as they are: each one exactly."""
+    assert check_reversal(payment, target, already_reversed_fen=already) == message
+
+
+@pytest.mark.parametrize("payment,target", [
+    (Row(2, -1, 1), Row(1, 1)),  # the smallest payment can be reversed
+    (Row(2, -60, 1, D), Row(1, 100, paid_on=D)),  # on the payment's own day
+    (Row(2, -60, 1, D), Row(1, 100)),  # only one of them dated: nothing to compare
+    (Row(2, -60, 1), Row(1, 100, paid_on=D)),
+    (PaymentIn(2, -60, reverses=1), PaymentIn(1, 100)),  # rows with no date at all
+])
+def test_check_reversal_accepts_edge_cases(payment, target):
+    """Valid reversals at the edges: one fen, the same day, undated rows."""
+    assert check_reversal(payment, target, already_reversed_fen=0) is None

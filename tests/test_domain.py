@@ -17,7 +17,6 @@ from fieldapp.domain.arrears import (
     band_cutoffs,
     bands_from_policy,
     days_overdue,
-    late_fee,
     overdue_band,
     with_earliest_band,
 )
@@ -208,26 +207,6 @@ def test_units_of_communities_with_different_bands_sort_by_stage_then_arrears():
 def test_invalid_bands_are_refused(raw):
     with pytest.raises(ValueError):
         bands_from_policy(raw)
-
-
-def test_late_fee_after_grace_days():
-    """0.03 %/day on the outstanding amount for each day beyond 15 days of grace."""
-    bills = [B(100_000, 0, D - timedelta(days=45)), B(50_000, 20_000, D - timedelta(days=10))]
-    fee = late_fee(bills, D, grace_days=15, daily_ppm=300)
-    # 1000.00 yuan x 0.03 % x 30 days = 9.00 yuan; the second bill is still in grace.
-    assert fee.fee_fen == 900
-    assert [(line.days_charged, line.fee_fen) for line in fee.lines] == [(30, 900)]
-
-
-def test_late_fee_rounds_half_up_per_bill():
-    fee = late_fee([B(1_667, 0, D - timedelta(days=16))], D, grace_days=15, daily_ppm=300)
-    assert fee.fee_fen == 1  # 0.5001 fen rounds to 1
-
-
-def test_waived_late_fee_is_zero_but_keeps_the_computation():
-    fee = late_fee([B(100_000, 0, D - timedelta(days=45))], D, grace_days=15, daily_ppm=300,
-                   waived=True)
-    assert fee.fee_fen == 0 and fee.lines[0].fee_fen == 900
 
 
 @pytest.mark.parametrize("text,fen", [("12", 1200), ("12.5", 1250), ("0.01", 1),

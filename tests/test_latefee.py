@@ -405,3 +405,33 @@ def test_accrual_matches_a_day_by_day_reference(data, rnd):
     assert fee.accrued_fen == sum(v[2] for v in expected.values())
     assert fee == accrued_late_fee(bills, payments, today, **rule)
 
+
+
+@pytest.mark.parametrize("as_of,days,fen", [(day(0), 0, 0), (day(1), 1, 30), (day(30), 30, 900)])
+def test_only_days_beyond_the_grace_period_accrue(as_of, days, fen):
+    """Nothing through the last day of grace; from the first day beyond, each day counts."""
+    fee = accrued_late_fee([BillDue(1, 100_000, DUE)], [], as_of, **RULE)
+    assert (fee.days_charged, fee.accrued_fen) == (days, fen)
+
+
+def test_a_bill_in_grace_takes_nothing_off_another_bills_fee():
+    """A bill still inside its grace period adds nothing, and subtracts nothing."""
+    bills = [BillDue(1, 100_000, DUE), BillDue(2, 100_000, day(30) - timedelta(days=5))]
+    fee = accrued_late_fee(bills, [], day(30), **RULE)
+    assert [b.accrued_fen for b in fee.bills] == [900, 0] and fee.accrued_fen == 900
+
+
+def test_even_a_one_fen_bill_bears_its_fee():
+    """The smallest outstanding amount is charged like any other: 1 fen at 0.5 %/day for
+    100 days is half a fen, so 1 fen."""
+    fee = accrued_late_fee([BillDue(1, 1, DUE)], [], day(100), grace_days=GRACE,
+                           daily_ppm=5_000)
+    assert fee.accrued_fen == 1
+
+
+def test_asking_for_a_bill_the_fee_does_not_cover_names_it():
+    """for_bill of an unknown bill is a KeyError naming that bill."""
+    fee = accrued_late_fee([BillDue(1, 100_000, DUE)], [], day(5), **RULE)
+    with pytest.raises(KeyError) as missing:
+        fee.for_bill(99)
+    assert missing.value.args == (99,)

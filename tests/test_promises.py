@@ -253,3 +253,141 @@ def test_the_card_says_when_a_broken_promise_raised_the_next_step(client, login_
     db.session.commit()
     html = client.get(f"/units/{unit.id}").get_data(as_text=True)
     assert "Deliver a formal demand letter" in html and "the last promise was broken" in html
+
+
+def said(message) -> tuple[str, dict]:
+    """A lazy message as written in the code: its English text and its figures."""
+    return message._args[0], message._kwargs
+
+
+@pytest.mark.parametrize("total,count,shares", [
+    (500, 1, [500]), (3, 3, [1, 1, 1]), (300, 3, [100, 100, 100]), (299, 3, [99, 99, 101]),
+    (30_050, 3, [10_000, 10_000, 10_050]),
+])
+def test_split_evenly_at_its_edges(total, count, shares):
+    """One installment takes it all; a fen each is enough; from ¥1 a share the shares
+    are whole yuan and the last evens up."""
+    assert split_evenly(total, count) == shares
+
+
+@pytest.mark.parametrize("total,count", [(2, 3), (100, 0), (100, -1)])
+def test_split_evenly_refuses_less_than_a_fen_each(total, count):
+    """Fewer fen than installments, or no installments, cannot be split."""
+    with pytest.raises(ValueError, match="^need at least one fen per installment$"):
+        split_evenly(total, count)
+
+
+def test_monthly_dates_cross_the_year_and_clamp_to_the_month():
+    """December runs into January of the next year; the 31st becomes the month's end."""
+    assert monthly_dates(date(2026, 11, 30), 4) == [
+        date(2026, 11, 30), date(2026, 12, 30), date(2027, 1, 30), date(2027, 2, 28)]
+    assert monthly_dates(date(2026, 12, 31), 3) == [
+        date(2026, 12, 31), date(2027, 1, 31), date(2027, 2, 28)]
+
+
+def installments(*rows, total=30_000, max_count=3):
+    return check_installments(list(rows), total_fen=total, today=TODAY, max_count=max_count)
+
+
+def test_installment_messages_word_for_word():
+    """Each refusal names its row and says exactly what is wrong."""
+    day = lambda n: (TODAY + timedelta(days=n)).isoformat()  # noqa: E731
+    assert [said(m) for m in installments(("", ""))[1].values()] == [
+        ("Add at least one installment.", {})]
+    found, errors = installments(("soon", "1"), (day(0), "x"), (day(5), "0"), (day(4), "-1"),
+                                 max_count=4)
+    assert found == [] and {k: said(v) for k, v in errors.items()} == {
+        "date-1": ("Enter a date like 2026-12-01.", {}),
+        "amount-2": ("Enter an amount in yuan, like 1280 or 1280.50.", {}),
+        "date-2": ("The date must be in the future.", {}),
+        "amount-3": ("The amount must be more than zero.", {}),
+        "date-4": ("Each installment must fall after the one before.", {}),
+        "amount-4": ("Enter an amount in yuan, like 1280 or 1280.50.", {})}
+    errors = installments((day(1), "100"), (day(2), "100"), (day(3), "100"), (day(4), "100"))[1]
+    assert said(errors["plan"]) == ("At most %(n)s installments.", {"n": 3})
+    errors = installments((day(1), "99999999999"))[1]
+    assert said(errors["amount-1"]) == ("More than the arrears.", {})
+    errors = installments((day(1), "100"), (day(2), "100"))[1]
+    assert said(errors["plan"]) == ("The installments add up to ¥%(sum)s, not ¥%(total)s.",
+                                    {"sum": "200.00", "total": "300.00"})
+
+
+def test_installments_up_to_the_limit_and_half_typed_rows():
+    """Exactly the most installments allowed is fine; a row with only a date or only an
+    amount is a row to fix, not one to drop; a one-fen installment is an amount."""
+    day = lambda n: (TODAY + timedelta(days=n)).isoformat()  # noqa: E731
+    found, errors = installments((day(1), "100"), (day(2), "100"), (day(3), "100"))
+    assert errors == {} and [i.amount_fen for i in found] == [10_000] * 3
+    found, errors = installments((day(1), "299.99"), (day(2), "0.01"))
+    assert errors == {} and [i.amount_fen for i in found] == [29_999, 1]
+    found, errors = installments((day(1), "300"), (day(2), ""))
+    assert found == [] and set(errors) == {"amount-2"}
+
+
+def test_installments_keep_their_dates():
+    """What comes back is each row's date with its amount, in order."""
+    day = lambda n: TODAY + timedelta(days=n)  # noqa: E731
+    found, errors = installments((day(1).isoformat(), "100"), (day(9).isoformat(), "200"))
+    assert errors == {} and [(i.due_date, i.amount_fen) for i in found] == \
+        [(day(1), 10_000), (day(9), 20_000)]
+
+
+N1 = date(2026, 11, 1)
+
+
+def test_a_receipt_skips_a_promise_it_cannot_count_for_and_pays_the_next():
+    """Money paid after an early promise's last day goes on to a later promise."""
+    early = PromiseIn(1, N1, date(2026, 11, 5), 500)
+    later = PromiseIn(2, N1, date(2026, 11, 30), 500)
+    got = resolve_promises([early, later], [MoneyIn(1, date(2026, 11, 10), 500)],
+                           date(2026, 11, 12), grace_days=0)
+    assert (got[1].status, got[2].status, got[2].resolved_on) == \
+        (BROKEN, KEPT, date(2026, 11, 10))
+
+
+def test_the_last_fen_of_a_receipt_still_counts():
+    """A receipt one fen over the first promise keeps a one-fen second promise too."""
+    first = PromiseIn(1, N1, date(2026, 11, 20), 100)
+    second = PromiseIn(2, N1, date(2026, 11, 25), 1)
+    got = resolve_promises([first, second], [MoneyIn(1, date(2026, 11, 10), 101)],
+                           date(2026, 11, 12), grace_days=0)
+    assert (got[1].status, got[2].status, got[2].covered_fen) == (KEPT, KEPT, 1)
+
+
+@pytest.mark.parametrize("days_ago,shown", [(30, True), (31, False)])
+def test_a_resolved_promise_is_shown_for_thirty_days(days_ago, shown):
+    """The last resolved promise stays on the row for 30 days, then the row is clear; the
+    count of broken promises in a row stays either way."""
+    as_of = date(2026, 12, 31)
+    promise = PromiseIn(1, N1, as_of - timedelta(days=days_ago + 1), 500)
+    got = {1: resolve_promises([promise], [], as_of, grace_days=0)[1]}
+    assert got[1].status == BROKEN and got[1].resolved_on == as_of - timedelta(days=days_ago)
+    summary = summarise([promise], got, as_of)
+    assert (summary.date, summary.status, summary.broken_in_row) == \
+        ((promise.due_date, BROKEN, 1) if shown else (None, None, 1))
+
+
+D1, D2 = date(2026, 11, 10), date(2026, 11, 12)
+
+
+@pytest.mark.parametrize("money,kept", [
+    ([MoneyIn(1, D1, 1)], [(D1, 1)]),  # one fen is money received
+    ([MoneyIn(1, D1, 500), MoneyIn(2, D2, -500, reverses=1)], []),  # reversed in full
+    ([MoneyIn(1, D1, 500), MoneyIn(2, D1, -200)], [(D1, 300)]),  # a refund the same day
+    ([MoneyIn(1, D1, 100), MoneyIn(2, D1, 100), MoneyIn(3, D2, -150)], [(D1, 50)]),
+    ([MoneyIn(1, D1, 100), MoneyIn(2, D1, 100), MoneyIn(3, D2, -101)], [(D1, 99)]),
+])
+def test_net_receipts_at_the_edges(money, kept):
+    """A fen counts; a full reversal leaves nothing; a refund takes from the same day's
+    receipts and, when one is not enough, from the one before it, to the last fen."""
+    assert net_receipts(money) == kept
+
+
+@pytest.mark.parametrize("stage,notice", [
+    ("reminder", "reminder"), ("contact", "reminder"), ("visit", "payment_notice"),
+    ("demand", "demand_letter"), ("legal", "lawyer_letter"), (None, "reminder"),
+    ("", "reminder"), ("d31", "reminder")])
+def test_each_stage_suggests_its_notice(stage, notice):
+    """The visit form preselects the stage's notice; no or an unknown stage, a reminder."""
+    from fieldapp.domain.stages import suggested_notice
+    assert suggested_notice(stage) == notice

@@ -22,6 +22,21 @@ ROW = re.compile(r'data-unit-id="(\d+)" data-band="(\w*)"\s+data-days-overdue="(
                  r'data-arrears-fen="(\d+)"')
 
 
+CHIP = re.compile(r'data-band="(\w+)"\s+href="[^"]*".*?class="chip-count">\D*(\d+)\D*</span>'
+                  r'\s*<span class="chip-amount">¥([\d,.]+)</span>', re.S)
+LOCATION_NOTICE = re.compile(r'<p class="notice">[^<]+</p>')
+
+
+def chips(html: str) -> dict[str, tuple[int, str]]:
+    """Band key -> (units, arrears as shown) for each chip above the list."""
+    return {band: (int(n), amount) for band, n, amount in CHIP.findall(html)}
+
+
+def row_html(html: str, unit_id: int) -> str:
+    """The markup of one unit's row."""
+    return html.split(f'id="unit-{unit_id}"', 1)[1].split("</li>", 1)[0]
+
+
 def rows(response) -> list[tuple[int, str, int, int]]:
     return [(int(u), b, int(d), int(a)) for u, b, d, a in
             ROW.findall(response.get_data(as_text=True))]
@@ -87,28 +102,37 @@ def test_distance_order_uses_the_phone_position(client, login_as, patch):
     login_as(hk2)
     page = client.get("/route?sort=distance&lat=31.2401&lon=121.4801")
     assert [r[0] for r in rows(page)] == [near, far, nowhere]
-    assert re.search(r"\d+ (m|米)", page.get_data(as_text=True))
+    html = page.get_data(as_text=True)
+    metres = [re.findall(r"<span>(\d+) (?:m|米)</span>", row_html(html, u))
+              for u in (near, far, nowhere)]
+    assert [len(m) for m in metres] == [1, 1, 0]
+    assert int(metres[0][0]) < 100 < int(metres[1][0])
 
 
 def test_distance_without_position_falls_back_to_walking_order(client, login_as, patch):
+    """Without the phone's position the list is in walking order and says why; with it,
+    no such note."""
     hk, b1, b2, _ = patch
     a = overdue(make_unit(b2), 10, 1).unit_id
     b = overdue(make_unit(b1), 10, 1).unit_id
     login_as(hk)
     page = client.get("/route?sort=distance")
     assert [r[0] for r in rows(page)] == [b, a]
-    assert "notice" in page.get_data(as_text=True)
+    assert len(LOCATION_NOTICE.findall(page.get_data(as_text=True))) == 1
+    located = client.get("/route?sort=distance&lat=31.2401&lon=121.4801")
+    assert LOCATION_NOTICE.findall(located.get_data(as_text=True)) == []
 
 
 def test_band_chips_count_units_and_filter(client, login_as, patch):
+    """Each chip shows its band's units and arrears; a chip filters the list to its band."""
     hk, b1, b2, _ = patch
     overdue(make_unit(b1), 40, 10_000)
     overdue(make_unit(b2), 45, 2_550)
     overdue(make_unit(b2), 400, 7_000)
     login_as(hk)
     page = client.get("/route").get_data(as_text=True)
-    chip = re.search(r'data-band="visit"\s+href="[^"]*"[^>]*>(.*?)</a>', page, re.S).group(1)
-    assert "2" in chip and "125.50" in chip
+    assert chips(page)["visit"] == (2, "125.50") and chips(page)["legal"] == (1, "70.00")
+    assert chips(page)["demand"] == (0, "0.00")
     assert {r[1] for r in rows(client.get("/route?band=visit"))} == {"visit"}
     assert len(rows(client.get("/route?band=legal"))) == 1
 
@@ -239,7 +263,8 @@ def test_unchanged_list_is_reused_and_revalidates_with_304(client, login_as, pat
     make_payment(unit, 4_000, TODAY)  # arrears change: the cached page is no longer true
     changed = client.get("/route", headers={"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag
-    assert "60.00" in changed.get_data(as_text=True)
+    assert rows(changed) == [(unit.id, "visit", 40, 6_000)]
+    assert "¥60.00" in row_html(changed.get_data(as_text=True), unit.id)
 
 
 def test_cached_pages_are_per_user_and_language(client, login_as, patch):

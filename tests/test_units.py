@@ -1,6 +1,7 @@
 """The unit card: bills, late fee and how it is computed, next step, contacts, access."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -23,22 +24,26 @@ def unit_in_patch():
 
 
 def test_card_shows_bills_late_fee_and_next_step(client, login_as, unit_in_patch):
+    """The card lists each unpaid bill, the overdue total, the late fee line by line."""
     hk, unit = unit_in_patch
     old = make_bill(unit, 100_000, TODAY - timedelta(days=45))
     make_payment(unit, 25_000, TODAY - timedelta(days=20), bill=old)
     make_bill(unit, 30_000, TODAY + timedelta(days=10))
     login_as(hk)
     html = client.get(f"/units/{unit.id}").get_data(as_text=True)
-    assert "3栋-1203" in html
-    assert "750.00" in html  # outstanding on the overdue bill, and the total
-    assert "250.00" in html  # paid
-    assert "300.00" in html  # the bill not yet due is listed, marked as such
+    assert re.search(r"<h1[^>]*>3栋-1203</h1>", html)
+    assert 'class="big-amount">¥750.00<' in html
+    # Outstanding per bill, oldest first, then the total overdue; the bill not yet due is
+    # listed, marked as such, and not in the total.
+    assert re.findall(r'<td class="num">([\d,.]+)', html) == ["750.00", "300.00", "750.00"]
+    assert re.search(r"<small>[^<]*1,000\.00[^<]*250\.00[^<]*</small>", html)  # of, paid
+    assert html.count('class="not-due"') == 1
     # Accrued, not today's outstanding: 1,000 yuan for the 10 charged days up to the
     # payment, then 750 yuan for the 20 days after it.
     assert "¥1,000.00 × 0.03% × 10 天 = ¥3.00" in html
     assert "¥750.00 × 0.03% × 20 天 = ¥4.50" in html
     assert "违约金 ¥7.50" in html
-    assert "next-step" in html
+    assert 'class="next-step"' in html
 
 
 def test_full_numbers_with_tap_to_call_for_the_assigned_housekeeper(client, login_as,

@@ -73,14 +73,6 @@ class RefundTooLarge(AllocationError):
     """Refunds add up to more than all the money allocated."""
 
 
-def is_reversal(p: PaymentIn) -> bool:
-    return p.reverses is not None
-
-
-def is_refund(p: PaymentIn) -> bool:
-    return p.reverses is None and p.amount_fen < 0
-
-
 def bill_order(bills: Iterable[BillDue]) -> list[BillDue]:
     """Oldest first: the order in which the pool pays (and the reverse, refunds re-open)."""
     return sorted(bills, key=lambda b: (b.due_date, b.id))

@@ -5,18 +5,32 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from fieldapp.domain.money import mask_phone
+
 from ..photos import make_jpeg
-from .conftest import check_accessibility, choose, sign_in
+from .conftest import check_accessibility, choose, fresh_unit, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_complaint_repair_and_satisfaction(page):
+def held_rows(page) -> int:
+    """How many units the route list's repair-pending section says are held; it must
+    list exactly that many rows."""
+    held = page.locator("details.held")
+    count = int(re.search(r"\d+", held.locator("summary").inner_text()).group())
+    expect(held.locator(".route-row")).to_have_count(count)
+    return count
+
+
+def test_complaint_repair_and_satisfaction(page, live_app):
+    """A complaint from a visit holds the unit; the engineer repairs it, seeing no phone
+    number; the owner's satisfaction ends the rectified state."""
+    unit = fresh_unit(live_app, "housekeeper1")
+    unit_id = str(unit.id)
     sign_in(page, "housekeeper1")
-    row = page.locator(".route-row").nth(12)
-    unit_id = row.get_attribute("data-unit-id")
-    number = row.locator(".row-unit").inner_text().rsplit("-", 1)[1]
-    page.goto(row.get_attribute("data-visit-url"))
+    number = unit.label.rsplit("-", 1)[1]
+    held_before = held_rows(page) if page.locator("details.held").count() else 0
+    page.goto(unit.visit_url)
     choose(page, "outcome", "met_owner")
     choose(page, "reason", "service")
     choose(page, "service_category", "leak")
@@ -27,8 +41,9 @@ def test_complaint_repair_and_satisfaction(page):
     expect(page).to_have_url(re.compile(rf"saved={unit_id}$"))
 
     held = page.locator("details.held")
-    expect(held.locator("summary")).to_contain_text("1")
-    held.locator("summary").click()
+    assert held_rows(page) == held_before + 1
+    if not held.evaluate("d => d.open"):
+        held.locator("summary").click()
     expect(held.locator(f'[data-unit-id="{unit_id}"] .badge-hold')).to_be_visible()
     expect(page.locator(f'#route-rows [data-unit-id="{unit_id}"]')).to_have_count(0)
     page.goto(f"/units/{unit_id}")
@@ -46,8 +61,10 @@ def test_complaint_repair_and_satisfaction(page):
     sign_in(page, "engineer")
     expect(page.locator(".work-orders .route-row")).not_to_have_count(0)
     check_accessibility(page, "work-orders")
-    page.locator(".work-orders .row-link", has_text="漏水").first.click()
-    expect(page.locator("main")).not_to_contain_text("138")  # no owner phone numbers
+    page.locator(".work-orders .row-link", has_text=unit.label).click()
+    expect(page.locator("main")).to_contain_text("顶楼卫生间漏水三个月了")
+    expect(page.locator("main")).not_to_contain_text(unit.phone)  # no owner phone numbers
+    expect(page.locator("main")).not_to_contain_text(mask_phone(unit.phone))
     page.get_by_role("button", name=re.compile("接单|Accept")).click()
     page.get_by_role("button", name=re.compile("开始维修|Start")).click()
     page.fill("#repair_notes", "更换防水层，闭水试验 48 小时无渗漏")
@@ -79,8 +96,8 @@ def test_complaint_form_sent_twice_files_one_complaint(page, live_app):
 
     from fieldapp.extensions import db
     from fieldapp.models import Complaint
+    unit_id = fresh_unit(live_app, "housekeeper2").id
     sign_in(page, "housekeeper2")
-    unit_id = page.locator(".route-row").nth(4).get_attribute("data-unit-id")
     page.goto(f"/units/{unit_id}/complaints/new")
     check_accessibility(page, "complaint-form")
     page.select_option("#category", "lift")
@@ -95,5 +112,7 @@ def test_complaint_form_sent_twice_files_one_complaint(page, live_app):
     with live_app.app_context():
         n = db.session.scalar(select(func.count()).select_from(Complaint)
                               .where(Complaint.client_uuid == token))
+        units = db.session.scalars(select(Complaint.unit_id)
+                                   .where(Complaint.client_uuid == token)).all()
         db.session.remove()
-    assert n == 1
+    assert n == 1 and units == [unit_id]

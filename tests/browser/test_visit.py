@@ -5,19 +5,27 @@ import pytest
 from playwright.sync_api import expect
 
 from ..photos import make_jpeg
-from .conftest import check_accessibility, choose, sign_in
+from .conftest import check_accessibility, choose, fresh_unit, sign_in
 
 pytestmark = pytest.mark.browser
 
 
-def test_log_a_visit_with_photo_and_promise(page, live_server):
+def test_log_a_visit_with_photo_and_promise(page, live_server, live_app):
+    """From the route row to the card to the form: a refused promise keeps the photo and
+    notes; the corrected one returns to the row, badged, and shows on the card."""
+    unit = fresh_unit(live_app, "housekeeper1", amount_fen=50_000)
+    unit_id = str(unit.id)
     page.context.grant_permissions(["geolocation"], origin=live_server)
     page.context.set_geolocation({"latitude": 31.2305, "longitude": 121.4738, "accuracy": 20})
     sign_in(page, "housekeeper1")
-    row = page.locator(".route-row").nth(2)
-    unit_id = row.get_attribute("data-unit-id")
-    label = row.locator(".row-unit").inner_text()
+    label = unit.label
+    number = label.rsplit("-", 1)[1]
+    page.fill("#q", number)
+    expect(page).to_have_url(re.compile(r"q=" + number))
+    row = page.locator(f'#route-rows [data-unit-id="{unit_id}"]')
+    expect(row).to_have_count(1)
     row.locator(".row-link").click()
+    expect(page.locator("h1")).to_have_text(label)
     page.locator(".card-actions").get_by_role("link", name=re.compile("记录走访|Log a visit")).click()
     expect(page.locator("form[data-visit-form]")).to_be_visible()
     check_accessibility(page, "visit-form")
@@ -43,7 +51,7 @@ def test_log_a_visit_with_photo_and_promise(page, live_server):
 
     page.fill("#promise_amount", "200")
     page.click(".submit-visit")
-    expect(page).to_have_url(re.compile(rf"/route\?saved={unit_id}$"))
+    expect(page).to_have_url(re.compile(rf"/route\?q={number}&saved={unit_id}$"))  # back to the search
     expect(page.locator(".saved-banner")).to_contain_text(label)
     page.goto(f"/units/{unit_id}")
     timeline = page.locator(".timeline .visit").first
@@ -59,8 +67,9 @@ def test_photo_is_downscaled_in_the_page_keeping_orientation_and_capture_time(pa
 
     from fieldapp.extensions import db
     from fieldapp.models import Photo, User, Visit, VisitPhoto
+    unit = fresh_unit(live_app, "housekeeper3")
     sign_in(page, "housekeeper3")
-    page.goto(page.locator(".route-row").nth(3).get_attribute("data-visit-url"))
+    page.goto(unit.visit_url)
     choose(page, "outcome", "vacant")
     page.set_input_files(".photo-choose input", files=[{
         "name": "big.jpg", "mimeType": "image/jpeg",
@@ -71,7 +80,7 @@ def test_photo_is_downscaled_in_the_page_keeping_orientation_and_capture_time(pa
     with live_app.app_context():
         link = db.session.scalars(
             select(VisitPhoto).join(Visit).join(User, User.id == Visit.user_id)
-            .where(User.username == "housekeeper3").order_by(Visit.id.desc())).first()
+            .where(User.username == "housekeeper3", Visit.unit_id == unit.id)).one()
         photo = db.session.get(Photo, link.photo_id)
         meta, size = link.client_meta, (photo.width, photo.height)
         db.session.remove()

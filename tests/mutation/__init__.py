@@ -1,0 +1,1 @@
+"""Mutation testing tooling behind `make mutation` (report: tests/MUTATION.md)."""
