@@ -64,13 +64,14 @@ def test_a_band_without_a_stage_is_its_own_stage():
 
 
 @pytest.mark.parametrize("raw,words", [
-    ([{"key": "a", "min_days": 0}], "start at 1 day"),
-    ([], "start at 1 day"),
-    ([{"key": "a", "min_days": 1}, {"key": "a", "min_days": 5}], "unique"),
-    ([{"key": "a", "min_days": 1}, {"key": "b", "min_days": 1}], "unique"),
+    ([{"key": "a", "min_days": 0}], r"first_day \(band 1\)"),
+    ([], "no_bands"),
+    ([{"key": "a", "min_days": 1}, {"key": "a", "min_days": 5}], r"duplicate_key \(band 2\)"),
+    ([{"key": "a", "min_days": 1}, {"key": "b", "min_days": 1}], r"not_increasing \(band 2\)"),
 ])
 def test_bad_bands_are_refused_saying_why(raw, words):
-    """An administrator's bad policy is refused with what is wrong with it."""
+    """Bands no page could use are refused naming the problem and the band (the policy
+    page words each problem for the administrator: domain.arrears.band_problems)."""
     with pytest.raises(ValueError, match=words):
         bands_from_policy(raw)
 
