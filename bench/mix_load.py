@@ -174,14 +174,12 @@ def run(port: int, people: dict, units: dict, scenario: str, seconds: float) -> 
         # outbox), so the reader's loop stays closed.
         rnd = random.Random(offset)
         due = time.perf_counter() + offset
-        while True:
-            due += every
-            if due >= stop:
-                return
+        while due < stop:
             time.sleep(max(0.0, due - time.perf_counter()))
             t = time.perf_counter()
             status = person.post_visit(rnd.choice(mine))
             tally.add("visit", time.perf_counter() - t, status == 303)
+            due += every
 
     threads = []
     for name, person in people["hk"].items():
