@@ -109,7 +109,8 @@ def _fill(path: Path, n: int) -> None:
     first_user = conn.execute("SELECT max(id) FROM user").fetchone()[0] + 1
     hks = list(range(first_user, first_user + HOUSEKEEPERS))
     conn.executemany("INSERT INTO user (id, username, display_name, password_hash, role, active, "
-                     "visited_sink, created_at) VALUES (?, ?, ?, ?, 'housekeeper', 1, 1, ?)",
+                     "visited_sink, must_change_password, created_at) "
+                     "VALUES (?, ?, ?, ?, 'housekeeper', 1, 1, 0, ?)",
                      [(u, f"bench-hk-{i:03d}", f"管家{i:03d}", password, sql_time(END))
                       for i, u in enumerate(hks)])
     patch = {u: buildings[i::HOUSEKEEPERS] for i, u in enumerate(hks)}
