@@ -129,6 +129,8 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=120_000)
     parser.add_argument("--days", type=int, default=1)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--catch-up-only", action="store_true",
+                        help="only the catch-up of a route request (no loop, no job)")
     args = parser.parse_args()
     day = TODAY + timedelta(days=args.days)
     print(f"Nightly refresh, {args.units:,} units, {args.days} new day(s)\n")
@@ -138,10 +140,14 @@ def main() -> None:
                                             [("PostgreSQL", postgres_copies)])
     for label, copies in kinds:
         loop_url, set_url, request_url = copies(args.units)
+        catch_up, first, after = catch_up_ms(request_url, day)
+        if args.catch_up_only:
+            print(f"{label:<12}{catch_up:.0f} ms of catch-up in a {first:.0f} ms first request;"
+                  f" next {after:.0f} ms", flush=True)
+            continue
         n, loop_s = run_on(loop_url, day, loop_refresh)
         m, set_s = run_on(set_url, day, refresh_stale)
         assert n == m, (n, m)
-        catch_up, first, after = catch_up_ms(request_url, day)
         print(f"{label:<12}{n:>12,}{loop_s:>9.2f}s{set_s:>10.2f}s{loop_s / set_s:>9.1f}x"
               f"   >= 10x   {catch_up:.0f} ms; {first:.0f} ms; {after:.0f} ms", flush=True)
 
