@@ -64,3 +64,15 @@ def test_supervisor_approves_a_waiver(page):
     check_accessibility(page, "waivers")
     waiver.get_by_role("button", name=re.compile("批准|Approve")).click()
     expect(page.locator(".flash")).to_contain_text("已批准")
+
+
+def test_a_swap_over_elements_someone_styled_breaks_no_csp_rule(page):
+    """A style attribute left on an element (by an extension or a checker) is not copied
+    onto its replacement by htmx's settling, which the strict CSP would refuse."""
+    sign_in(page, "housekeeper3")
+    row = page.locator(".route-row:not([data-paused])").nth(3)
+    page.goto(row.locator(".row-link").get_attribute("href").split("?")[0] + "/plans/new")
+    page.evaluate("() => document.querySelectorAll('.plan-rows [id]').forEach("
+                  "e => { e.style.outline = '1px solid red'; })")  # CSSOM: allowed
+    page.select_option("#count", "4")  # htmx swaps the rows in
+    expect(page.locator(".plan-rows tbody tr")).to_have_count(4)
