@@ -147,7 +147,8 @@ def floor_environment() -> jinja2.Environment:
     anyone = _Anyone()
     env.globals.update(
         url_for=lambda endpoint, **kw: "/" + endpoint, static_url=lambda f: "/static/" + f,
-        csrf_token=lambda: "token", nav_items=lambda: [], url_with=lambda **kw: "/route",
+        csrf_token=lambda: "token", page_csrf_token=lambda: "token", page_user_id=lambda: "1",
+        nav_items=lambda: [], url_with=lambda **kw: "/route",
         get_locale=anyone, current_user=anyone, request=anyone, rendered_at=lambda: "now",
         get_flashed_messages=lambda **kw: [], current_endpoint="route.index")
     env.filters.update(yuan=lambda fen: f"{fen / 100:,.2f}",
