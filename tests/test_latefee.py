@@ -1,7 +1,7 @@
 """Late fees as accrued over each bill's history of outstanding amounts."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -17,7 +17,6 @@ from fieldapp.domain.allocation import (
     ReversalTooLarge,
     allocate,
 )
-from fieldapp.domain.arrears import late_fee
 from fieldapp.domain.latefee import (
     DatedPayment,
     accrued_late_fee,
@@ -39,13 +38,6 @@ def day(n: int) -> date:
     return FIRST + timedelta(days=n - 1)
 
 
-@dataclass
-class Open:
-    amount_fen: int
-    paid_fen: int
-    due_date: date
-
-
 def test_bill_paid_ten_months_late_keeps_its_accrued_fee():
     """¥1,000 paid after 289 days of accrual owes ¥86.70, though nothing is unpaid now."""
     bill = BillDue(1, 100_000, DUE)
@@ -54,7 +46,6 @@ def test_bill_paid_ten_months_late_keeps_its_accrued_fee():
     assert fee.accrued_fen == 8_670
     line, = fee.for_bill(1).lines
     assert (line.outstanding_fen, line.days, line.fee_fen) == (100_000, 289, 8_670)
-    assert late_fee([Open(100_000, 100_000, DUE)], today, **RULE).fee_fen == 0  # the old rule
 
 
 def test_partly_paid_bill_accrues_on_each_outstanding_in_turn():
@@ -67,7 +58,6 @@ def test_partly_paid_bill_accrues_on_each_outstanding_in_turn():
             for ln in fee.for_bill(1).lines] == [(100_000, 289, 8_670, day(1), day(289)),
                                                 (10_000, 22, 66, day(290), day(311))]
     assert fee.for_bill(1).days_charged == 311
-    assert late_fee([Open(100_000, 90_000, DUE)], today, **RULE).fee_fen == 933  # the old ¥9.33
 
 
 def test_lines_read_as_a_notice_prints_them():
