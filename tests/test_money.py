@@ -16,10 +16,11 @@ def test_format_yuan(fen, text):
 
 
 @pytest.mark.parametrize("text,fen", [("8", 800), ("¥8", 800), ("￥8", 800),
-                                      (" ￥1,280.5 ", 128_050), ("0.10", 10), ("8.", 800),
+                                      (" ￥1,280.5 ", 128_050), ("1，280.50", 128_050),
+                                      ("0.10", 10), ("8.", 800),
                                       ("21474836.47", 2**31 - 1)])
 def test_parse_yuan_accepts_what_people_type(text, fen):
-    """Half- and full-width yen signs, separators, spaces and one decimal are fine."""
+    """Half- and full-width yen signs and separators, spaces and one decimal are fine."""
     assert parse_yuan(text) == fen
 
 
