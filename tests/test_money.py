@@ -36,7 +36,7 @@ def test_parse_yuan_refuses_what_is_not_a_plain_amount(text):
 def test_parse_yuan_refuses_more_than_the_limit_saying_so():
     """One fen over the limit is refused as too large; the limit itself is fine."""
     assert parse_yuan("10.00", max_fen=1_000) == 1_000
-    with pytest.raises(AmountTooLarge):
+    with pytest.raises(AmountTooLarge, match="^more than 1000 fen$"):
         parse_yuan("10.01", max_fen=1_000)
     with pytest.raises(AmountTooLarge):
         parse_yuan("21474836.48")
