@@ -214,8 +214,8 @@ def write_report(modules, problems, hand, seconds, jobs) -> None:
     if not_run:
         out += [f"This run was stopped at its time limit: {not_run} mutants were never tried "
                 "(mutmut tries the fastest first, so those left are the ones whose tests take "
-                "longest: the HTTP and database tests of access, idempotency and the route "
-                "list). `make mutation` on a machine of its own finishes them.", ""]
+                "longest; see the \"not run\" column). `make mutation` on a machine of its "
+                "own finishes them.", ""]
     rerun = ROOT / "mutants" / "rerun.json"
     if rerun.exists():
         again = json.loads(rerun.read_text())
