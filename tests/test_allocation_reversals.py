@@ -55,7 +55,8 @@ def test_reversal_larger_than_its_payment_names_both_ids():
     with pytest.raises(ReversalTooLarge) as raised:
         allocate([OLD], [PaymentIn(11, 100), PaymentIn(12, -101, reverses=11)])
     assert (raised.value.reversal_id, raised.value.payment_id) == (12, 11)
-    assert "12" in str(raised.value) and "11" in str(raised.value)
+    assert str(raised.value) == ("reversal 12 takes back 101 fen in all of payment 11, "
+                                 "which paid only 100 fen")
     assert isinstance(raised.value, ValueError)
 
 
@@ -70,17 +71,26 @@ def test_reversals_too_large_together_fail_the_same_way_in_any_row_order(rows):
     assert raised.value.reversal_id == 5
 
 
-@pytest.mark.parametrize("rows", [
-    [PaymentIn(1, 100), PaymentIn(2, -10, reverses=9)],  # unknown payment
-    [PaymentIn(1, 100), PaymentIn(2, 10, reverses=1)],  # not negative
-    [PaymentIn(1, -50), PaymentIn(2, -10, reverses=1)],  # reverses a refund
-    [PaymentIn(1, 100), PaymentIn(2, -10, reverses=1), PaymentIn(3, -5, reverses=2)],
-    [PaymentIn(1, 100), PaymentIn(1, 100), PaymentIn(2, -10, reverses=1)],  # ambiguous id
+@pytest.mark.parametrize("rows,why", [
+    ([PaymentIn(1, 100), PaymentIn(2, -10, reverses=9)],
+     "reversal 2 reverses payment 9, which is not among the payments before it"),
+    ([PaymentIn(1, 100), PaymentIn(2, 10, reverses=1)], "reversal 2 must be a negative amount"),
+    ([PaymentIn(1, 100), PaymentIn(2, 0, reverses=1)], "reversal 2 must be a negative amount"),
+    ([PaymentIn(1, -50), PaymentIn(2, -10, reverses=1)],
+     "reversal 2 reverses payment 1, which is itself a refund or reversal"),
+    ([PaymentIn(1, 0), PaymentIn(2, -10, reverses=1)],
+     "reversal 2 reverses payment 1, which is itself a refund or reversal"),
+    ([PaymentIn(1, 100), PaymentIn(2, -10, reverses=1), PaymentIn(3, -5, reverses=2)],
+     "reversal 3 reverses payment 2, which is itself a refund or reversal"),
+    ([PaymentIn(1, 100), PaymentIn(1, 100), PaymentIn(2, -10, reverses=1)],
+     "reversal 2 reverses payment id 1, which more than one payment has"),
 ])
-def test_invalid_reversals_are_refused(rows):
-    """A reversal must be negative and reverse exactly one known positive payment."""
-    with pytest.raises(InvalidReversal):
+def test_invalid_reversals_are_refused(rows, why):
+    """A reversal must be negative (not zero) and reverse exactly one known positive
+    payment; the refusal says which rule it broke."""
+    with pytest.raises(InvalidReversal) as refused:
         allocate([OLD], rows)
+    assert str(refused.value) == why
 
 
 def test_refund_takes_back_credit_first():

@@ -63,6 +63,12 @@ def test_dunning_is_any_notice_or_a_promise_request(outcome, notice, promise):
                                                     or outcome is Outcome.PROMISED or promise)
 
 
+
+def test_without_a_promise_date_a_visit_is_not_a_promise_request():
+    """Called without the promise flag, a plain visit with no notice is not dunning."""
+    assert is_dunning(Outcome.NOBODY_HOME, NoticeType.NONE) is False
+
+
 @pytest.fixture
 def estate(app):
     building = make_building()

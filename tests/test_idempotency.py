@@ -142,3 +142,44 @@ def test_a_repeat_leaves_the_unit_summary_as_the_first_copy_left_it(client, logi
     assert send(client, unit.id, key, **promise).status_code == 200
     assert db.session.scalar(select(func.count()).select_from(Promise)) == 1
     assert db.session.get(Unit, unit.id).next_promise_date.isoformat() == "2026-12-05"
+
+
+def _sha(body: str) -> str:
+    import hashlib
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+# What a queued visit's digest was computed over: its unit, every field but the phone's
+# clock and the form errors, keys sorted, photos by hash in sorted order.
+_FIELDS = ('"accuracy_m": null, "client_uuid": "k", "delivery": null, "geo_error": "", "lat": null, '
+           '"lon": null, "notes": "n", %s"notice_type": "none", "outcome": "nobody_home", '
+           '"paid_amount_fen": null, "payment_ref": "", "promise_amount_fen": null, '
+           '"promise_date": null, "reason": null, "reason_detail": "", '
+           '"service_category": null')
+
+
+def test_the_payload_digest_is_over_the_documented_body():
+    """The digest stays what stored visits hold: unit, fields (no clock, no errors, no
+    empty notice), sorted photo hashes, keys sorted."""
+    from datetime import datetime, timezone
+
+    from fieldapp.domain.visits import VisitData
+    from fieldapp.models import Outcome
+    from fieldapp.visits.services import payload_sha256
+    data = VisitData(client_uuid="k", outcome=Outcome.NOBODY_HOME, notes="n",
+                     device_time=datetime(2025, 1, 1, tzinfo=timezone.utc),
+                     errors={"notes": "too long"})
+    fields = _FIELDS % ""
+    assert payload_sha256(7, data, ["b", "a"]) == _sha(
+        '{"fields": {%s}, "photos": ["a", "b"], "unit": 7}' % fields)
+
+
+def test_a_picked_notice_is_part_of_the_digest():
+    """A visit that delivered an issued notice hashes its notice id among the fields."""
+    from fieldapp.domain.visits import VisitData
+    from fieldapp.models import Outcome
+    from fieldapp.visits.services import payload_sha256
+    data = VisitData(client_uuid="k", outcome=Outcome.NOBODY_HOME, notes="n", notice_id=3)
+    fields = _FIELDS % '"notice_id": 3, '
+    assert payload_sha256(7, data, []) == _sha(
+        '{"fields": {%s}, "photos": [], "unit": 7}' % fields)

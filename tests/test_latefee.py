@@ -101,6 +101,15 @@ def test_nothing_accrues_in_paused_ranges():
     assert fee.accrued_fen == 1_800
 
 
+def test_one_day_left_between_pauses_or_after_one_is_charged():
+    """A single unpaused day, between two pauses or after the last, is a line of its own."""
+    fee = accrued_late_fee([BillDue(1, 100_000, DUE)], [], day(21), **RULE,
+                           paused=[(day(1), day(9)), (day(11), day(20))])
+    assert [(ln.first_day, ln.last_day, ln.days) for ln in fee.for_bill(1).lines] == [
+        (day(10), day(10), 1), (day(21), day(21), 1)]
+    assert fee.accrued_fen == 60
+
+
 def test_pause_before_or_after_the_accrual_changes_nothing():
     """A pause that ended before the grace period ran out, or starts tomorrow, is moot."""
     bills = [BillDue(1, 100_000, DUE)]

@@ -16,10 +16,11 @@ def test_format_yuan(fen, text):
 
 
 @pytest.mark.parametrize("text,fen", [("8", 800), ("¥8", 800), ("￥8", 800),
-                                      (" ￥1,280.5 ", 128_050), ("0.10", 10), ("8.", 800),
+                                      (" ￥1,280.5 ", 128_050), ("1，280.50", 128_050),
+                                      ("0.10", 10), ("8.", 800),
                                       ("21474836.47", 2**31 - 1)])
 def test_parse_yuan_accepts_what_people_type(text, fen):
-    """Half- and full-width yen signs, separators, spaces and one decimal are fine."""
+    """Half- and full-width yen signs and separators, spaces and one decimal are fine."""
     assert parse_yuan(text) == fen
 
 
@@ -35,7 +36,7 @@ def test_parse_yuan_refuses_what_is_not_a_plain_amount(text):
 def test_parse_yuan_refuses_more_than_the_limit_saying_so():
     """One fen over the limit is refused as too large; the limit itself is fine."""
     assert parse_yuan("10.00", max_fen=1_000) == 1_000
-    with pytest.raises(AmountTooLarge):
+    with pytest.raises(AmountTooLarge, match="^more than 1000 fen$"):
         parse_yuan("10.01", max_fen=1_000)
     with pytest.raises(AmountTooLarge):
         parse_yuan("21474836.48")

@@ -513,3 +513,57 @@ def test_two_patches_with_other_bands_are_each_counted_by_their_own(mixed):
         assert [r.band.key for r in page.rows] == [band]
         chosen = route_page(db.session, replace(f, band=stage), TODAY, 1, 30, policies)
         assert [r.unit_id for r in chosen.rows] == [r.unit_id for r in page.rows]
+
+
+def test_units_that_need_no_knock_today_sort_last_by_severity(patch):
+    """A promise still ahead, a plan on track or a visit since the start of today put a
+    unit below those to knock; a promise due today or broken, or an earlier visit, does
+    not; with sinking off a visit today changes nothing."""
+    b1, _ = patch
+    start = datetime.combine(TODAY, datetime.min.time(), tzinfo=timezone.utc)
+    promised_ahead, on_track, visited = overdue(b1, 300), overdue(b1, 250), overdue(b1, 200)
+    due_today, broken, seen_yesterday = overdue(b1, 190), overdue(b1, 150), overdue(b1, 120)
+    mild = overdue(b1, 20)
+    set_units(**{f"u{promised_ahead}": promised(1), f"u{on_track}": {"plan_status": "on_track"},
+                 f"u{visited}": {"last_visit_at": start},
+                 f"u{due_today}": promised(0), f"u{broken}": promised(5, "broken"),
+                 f"u{seen_yesterday}": {"last_visit_at": start - timedelta(seconds=1)}})
+    assert listed(b1, day_start=start) == [due_today, broken, seen_yesterday, mild,
+                                           promised_ahead, on_track, visited]
+    assert listed(b1, day_start=start, sink_visited=False) == [
+        visited, due_today, broken, seen_yesterday, mild, promised_ahead, on_track]
+
+
+def test_chips_count_held_and_unheld_units_of_one_stage_apart(patch):
+    """A held unit in the same band as an unheld one is counted as held, not in the chip;
+    each chip is a band keyed and staged by its stage."""
+    b1, _ = patch
+    overdue(b1, 40, 1_000)
+    held = overdue(b1, 45, 2_000)
+    set_units(**{f"u{held}": {"on_hold": True}})
+    counts, n_held = band_counts(db.session, RouteFilters(building_ids=[b1.id]), TODAY,
+                                 {p.community_id: p for p in _policies()})
+    assert [(c.band.key, c.band.stage, c.units, c.arrears_fen) for c in counts] == [
+        ("legal", "legal", 0, 0), ("demand", "demand", 0, 0), ("visit", "visit", 1, 1_000),
+        ("contact", "contact", 0, 0), ("reminder", "reminder", 0, 0)]
+    assert n_held == 1
+
+
+def test_chips_follow_the_search_and_a_change_of_bands_in_one_process(patch):
+    """Counts for a search count only its units; after an administrator moves a band the
+    next counts use the new bands, though the query shape is the same."""
+    b1, _ = patch
+    overdue(b1, 40, 1_000, number="0701")
+    overdue(b1, 40, 2_000, number="0802")
+
+    def chips(**filters):
+        counts, _ = band_counts(db.session, RouteFilters(building_ids=[b1.id], **filters),
+                                TODAY, {p.community_id: p for p in _policies()})
+        return {c.band.key: c.units for c in counts if c.units}
+
+    assert chips() == {"visit": 2}
+    assert chips(q="0701") == {"visit": 1}
+    policy = b1.community.policy
+    policy.bands = [dict(b, min_days=45) if b["key"] == "visit" else b for b in policy.bands]
+    db.session.commit()
+    assert chips() == {"contact": 2}
