@@ -33,6 +33,8 @@ from sqlalchemy.orm import Session
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.floor import bare_environment  # noqa: E402
+
 from fieldapp import create_app  # noqa: E402
 from fieldapp.domain.photohash import bands, hamming, to_signed  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
@@ -200,18 +202,6 @@ def ok(response):
 
 # --- the floor: raw sqlite3, the same row functions, the same templates ---------------------
 
-class _Anyone:
-    """Stands in for Flask's current_user, request and friends in the bare render."""
-    is_authenticated = True
-    id = 1
-    language = "zh"
-    args: dict = {}
-    role = type("R", (), {"value": "supervisor"})()
-
-    def __call__(self, *args, **kwargs):
-        return self
-
-
 def _local(moment, fmt: str) -> str:
     if moment is None:
         return ""
@@ -219,17 +209,8 @@ def _local(moment, fmt: str) -> str:
 
 
 def floor_environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             extensions=["jinja2.ext.i18n"])
-    env.install_null_translations(newstyle=True)
-    anyone = _Anyone()
-    env.globals.update(
-        url_for=lambda endpoint, **kw: "/" + endpoint, static_url=lambda f: "/static/" + f,
-        csrf_token=lambda: "token", page_csrf_token=lambda: "token", page_user_id=lambda: "1",
-        nav_items=lambda: [], url_with=lambda **kw: "/review",
-        get_locale=anyone, current_user=anyone, request=anyone, rendered_at=lambda: "now",
-        get_flashed_messages=lambda **kw: [], current_endpoint="review.index")
+    """The bare Jinja floor with the filters this page uses."""
+    env = bare_environment("review.index", "supervisor")
     env.filters.update(local_time=lambda m: _local(m, "%Y-%m-%d %H:%M"),
                        local_day=lambda m: _local(m, "%Y-%m-%d"))
     return env

@@ -24,6 +24,8 @@ from sqlalchemy import func, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.floor import bare_environment  # noqa: E402
+
 from fieldapp import create_app  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
 from fieldapp.domain.allocation import BillDue  # noqa: E402
@@ -126,31 +128,9 @@ def timed(fn, n: int) -> float:
 BANDS = [("legal", 181), ("demand", 61), ("visit", 31), ("contact", 16), ("reminder", 1)]
 
 
-class _Anyone:
-    """Stands in for Flask's current_user, request and friends in the bare render."""
-    is_authenticated = True
-    id = 1
-    language = "zh"
-    args: dict = {}
-    role = type("R", (), {"value": "housekeeper"})()
-
-    def __call__(self, *args, **kwargs):
-        return self
-
-
 def floor_environment() -> jinja2.Environment:
-    """The app's own templates in a bare Jinja environment: same markup, no Flask."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(ROOT / "templates"),
-                             autoescape=True, trim_blocks=True, lstrip_blocks=True,
-                             extensions=["jinja2.ext.i18n"])
-    env.install_null_translations(newstyle=True)
-    anyone = _Anyone()
-    env.globals.update(
-        url_for=lambda endpoint, **kw: "/" + endpoint, static_url=lambda f: "/static/" + f,
-        csrf_token=lambda: "token", page_csrf_token=lambda: "token", page_user_id=lambda: "1",
-        nav_items=lambda: [], url_with=lambda **kw: "/route",
-        get_locale=anyone, current_user=anyone, request=anyone, rendered_at=lambda: "now",
-        get_flashed_messages=lambda **kw: [], current_endpoint="route.index")
+    """The bare Jinja floor with the filters this page uses."""
+    env = bare_environment("route.index", "housekeeper")
     env.filters.update(yuan=lambda fen: f"{fen / 100:,.2f}",
                        mask_phone=lambda p: f"{p[:3]}****{p[-4:]}" if len(p) >= 11 else p,
                        local_date=lambda d: str(d)[5:10])
