@@ -149,3 +149,25 @@ def test_the_bulk_refresh_moves_only_the_units_it_changed(app):
     db.session.commit()
     after = dict(db.session.execute(select(Unit.id, Unit.updated_at)).all())
     assert all(after[i] == before[i] for i in ids if i in paying)
+
+
+@pytest.mark.parametrize("pick", ["runs", "scattered"])
+def test_a_refresh_of_some_units_touches_only_those(app, pick):
+    """Units chosen in runs with gaps (read as a few ranges) or scattered (read as a
+    list): the chosen ones come out as refresh_unit leaves them, the others keep
+    exactly what they had, bills included."""
+    ids = random_estate(random.Random(11), units=40)
+    chosen = ids[2:9] + ids[12:13] + ids[20:31] if pick == "runs" else ids[::2]
+    scramble(random.Random(3))
+    refresh_many(db.session, chosen, TODAY)
+    db.session.commit()
+    bulk = snapshot()
+    scramble(random.Random(3))
+    for unit_id in chosen:
+        refresh_unit(db.session, unit_id, TODAY)
+    db.session.commit()
+    one_by_one = snapshot()
+    assert bulk["units"] == one_by_one["units"]
+    assert bulk["bills"] == one_by_one["bills"]
+    others = [u for u in bulk["units"] if u[0] not in chosen]
+    assert others and all(u[1:3] == (7, 3) for u in others)

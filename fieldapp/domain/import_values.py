@@ -38,14 +38,15 @@ def clean(value) -> str:
 
 
 _MINUS = ("-", "−", "－")
+_YUAN = ("¥", "￥")
 
 
 def parse_amount(value) -> int:
     """Signed yuan to fen: '1,234.50', '¥1234.5', '￥-80', '-¥80', '(80.00)', '80元',
     or a number from a spreadsheet. Refunds and reversals are negative."""
-    if type(value) is str and value.isascii():
-        # The common cell, '1,234.50' or '80', without the general path's steps.
-        whole, dot, cents = value.replace(",", "").partition(".")
+    if type(value) is str and (value.isascii() or value[:1] in _YUAN and value[1:].isascii()):
+        # The common cell, '1,234.50', '¥80' or '80', without the general path's steps.
+        whole, dot, cents = value.lstrip("¥￥").replace(",", "").partition(".")
         if whole.isdigit() and len(whole) <= 9 and (
                 not dot or (cents.isdigit() and len(cents) <= 2)):
             fen = int(whole) * 100 + (int(cents.ljust(2, "0")) if dot else 0)
@@ -201,6 +202,7 @@ def cached(parse, limit: int = 100_000):
             if len(memo) < limit:
                 memo[raw] = value
         return value
+    lookup.memo = memo  # for callers that inline the lookup
     return lookup
 
 

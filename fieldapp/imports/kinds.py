@@ -482,9 +482,16 @@ class BillsImporter(Importer):
         unit_of = self.units.fast(columns)
         if unit_of is None:
             return None
-        dates, amounts = cached(parse_date), parse_amount
+        amounts = parse_amount
+        # Memo lookups inlined (`get(raw) or parse(raw)`): a million rows repeat a few
+        # dozen dates and fee types, and a call per cell is most of the time.
+        dates = cached(parse_date)
+        date_get = dates.memo.get
         fees = cached(lambda raw: FEE_TYPES.get(clean(raw), clean(raw)))
+        fee_get = fees.memo.get
         periods = cached(_period)
+        months = cached(lambda day: f"{day.year:04d}-{day.month:02d}")
+        month_get = months.memo.get
         i_ext, i_amount, i_due = columns["external_id"], columns["amount"], columns["due_date"]
         i_fee, i_period = columns.get("fee_type"), columns.get("period")
         i_start, i_end = columns.get("period_start"), columns.get("period_end")
@@ -495,16 +502,26 @@ class BillsImporter(Importer):
             amount = amounts(cells[i_amount])
             if not ext or len(ext) > 64 or unit_id is None or amount < 0:
                 return None
-            due = dates(cells[i_due])
-            fee = fees(cells[i_fee]) if i_fee is not None and cells[i_fee] else "management"
-            start = dates(cells[i_start]) if i_start is not None and cells[i_start] else None
-            if i_end is not None and cells[i_end] and start and dates(cells[i_end]) < start:
-                return None
+            raw = cells[i_due]
+            due = date_get(raw) or dates(raw)
+            if i_fee is not None and (raw := cells[i_fee]):
+                fee = fee_get(raw) or fees(raw) or "management"
+            else:
+                fee = "management"
+            if i_start is not None and (raw := cells[i_start]):
+                start = date_get(raw) or dates(raw)
+                if i_end is not None and (raw := cells[i_end]) and \
+                        (date_get(raw) or dates(raw)) < start:
+                    return None
+            else:
+                start = None
+                if i_end is not None and cells[i_end]:
+                    dates(cells[i_end])  # a bad end date takes the careful path
             if i_period is not None and cells[i_period]:
                 period = periods(cells[i_period])
             else:
                 day = start or due
-                period = f"{day.year:04d}-{day.month:02d}"
+                period = month_get(day) or months(day)
             if len(fee) > 30:
                 return None
             return (ext, unit_id, fee, period, amount, due)

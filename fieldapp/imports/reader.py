@@ -77,7 +77,7 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list]]:
         reader = csv.reader(f, delimiter=delimiter)
         line = 1
         for cells in reader:
-            if any(c.strip() for c in cells):
+            if "".join(cells).strip():  # a row of empty cells (",,,") is no row
                 yield line, cells
             line = reader.line_num + 1
 

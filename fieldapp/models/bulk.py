@@ -4,9 +4,10 @@ stored exactly as the ORM would store them. For imports and the set-based refres
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Iterable, Sequence
 
-from sqlalchemy import Table, false, func, select
+from sqlalchemy import Date, DateTime, Table, false, func, select
 from sqlalchemy.orm import Session
 
 # Below this many rows an UPDATE per row costs less than a temporary table.
@@ -24,8 +25,15 @@ def _driver(session: Session):
 def _sqlite_rows(session: Session, table: Table, columns: Sequence[str], rows):
     """Rows with each value as the column's type binds it for SQLite (dates as text)."""
     dialect = session.get_bind().dialect
-    active = [(i, p) for i, p in enumerate(table.c[name].type.bind_processor(dialect)
-                                           for name in columns) if p is not None]
+    active = []
+    for i, name in enumerate(columns):
+        column_type = table.c[name].type
+        process = column_type.bind_processor(dialect)
+        if isinstance(column_type, Date) and not isinstance(column_type, DateTime):
+            # pysqlite's own adapter stores a date as its isoformat()
+            active.append((i, _remembered(process or date.isoformat)))
+        elif process is not None:
+            active.append((i, process))
     for row in rows:
         if active:
             row = list(row)
@@ -33,6 +41,19 @@ def _sqlite_rows(session: Session, table: Table, columns: Sequence[str], rows):
                 if row[i] is not None:
                     row[i] = p(row[i])
         yield row
+
+
+def _remembered(process):
+    """A date column's processor that formats each distinct day once: a bills file has
+    a million rows but a few dozen due dates."""
+    seen: dict = {}
+
+    def remembered(value):
+        text = seen.get(value)
+        if text is None:
+            text = seen[value] = process(value) if isinstance(value, date) else value
+        return text
+    return remembered
 
 
 def _copy(cursor, name: str, columns: Sequence[str], rows) -> int:
