@@ -253,6 +253,14 @@ def _mutmut_version() -> str:
     return version("mutmut")
 
 
+def _earlier_seconds() -> float:
+    """mutmut time of the runs a resumed run continues (0 when none was recorded)."""
+    try:
+        return float((ROOT / "mutants" / "seconds").read_text())
+    except (OSError, ValueError):
+        return 0.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=int(os.environ.get("MUTATION_JOBS", 2)))
@@ -260,15 +268,23 @@ def main() -> int:
                         help="rebuild the report from the last run in mutants/")
     parser.add_argument("--seconds", type=float, default=0.0,
                         help="with --report-only: the mutmut time to state in the report")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep mutants/ from a stopped run: mutmut tries the mutants "
+                             "not tried yet and re-tries those whose function or tests "
+                             "changed since (its per-function hashes)")
     args = parser.parse_args()
     seconds = args.seconds
+    if args.resume or (args.report_only and not seconds):
+        seconds += _earlier_seconds()
     if not args.report_only:
-        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
-        (ROOT / "mutants").mkdir()
+        if not args.resume:
+            shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+        (ROOT / "mutants").mkdir(exist_ok=True)
         modules = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
         print(f"mutmut over {', '.join(modules['only_mutate'])} with {args.jobs} workers "
               "(log: mutants/run.log)", flush=True)
-        seconds = run_mutmut(args.jobs, ROOT / "mutants" / "run.log")
+        seconds += run_mutmut(args.jobs, ROOT / "mutants" / "run.log")
+        (ROOT / "mutants" / "seconds").write_text(f"{seconds:.0f}")
         print(f"mutmut done in {seconds / 60:.1f} min; hand mutants:", flush=True)
     from tests.mutation.hand import run_all
     hand_file = ROOT / "mutants" / "hand.json"
