@@ -296,6 +296,7 @@ def photo_table(size: int, grouped: bool) -> Path:
     Grouped: 1,000 look-alike groups, each photo 10-20 bits from its group's centre."""
     path = DATA / f"photos-{size}-{'grouped' if grouped else 'even'}.sqlite3"
     if path.exists():
+        _same_indexes(path)
         return path
     engine = create_engine(f"sqlite:///{path}")
     Photo.__table__.create(engine)
@@ -323,6 +324,21 @@ def photo_table(size: int, grouped: bool) -> Path:
     conn.commit()
     conn.close()
     return path
+
+
+def _same_indexes(path: Path) -> None:
+    """The app's photo indexes on a table kept from an earlier run, rebuilt in place as
+    the migration does when the model's differ."""
+    conn = sqlite3.connect(path)
+    for index in Photo.__table__.indexes:
+        columns = [c.name for c in index.columns]
+        have = [row[2] for row in conn.execute(f"PRAGMA index_info({index.name})")]
+        if have != columns:
+            conn.execute(f"DROP INDEX IF EXISTS {index.name}")
+            conn.execute(f"CREATE INDEX {index.name} ON photo ({', '.join(columns)})")
+    conn.execute("ANALYZE")
+    conn.commit()
+    conn.close()
 
 
 def lookup(size: int, grouped: bool, n: int) -> dict[str, float]:
