@@ -311,7 +311,19 @@ ROW_COLUMNS = (Unit.id, Unit.number, Unit.floor, Unit.building_id, Unit.arrears_
                Unit.last_visit_outcome, Unit.next_promise_date, Unit.promise_status,
                Unit.plan_status, Unit.broken_promises_in_row, Unit.on_hold, Unit.rectified_at,
                Unit.updated_at, Building.name, Building.community_id)
-_ROWS_BY_ID = select(*ROW_COLUMNS).join(Building, Building.id == Unit.building_id) \
+
+
+def _first_owner(column):
+    """The unit's first owner or finance contact's `column`: read with the row, so a
+    page is one query less (a round trip each on PostgreSQL)."""
+    return (select(column).where(Contact.unit_id == Unit.id,
+                                 Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE]))
+            .order_by(Contact.id).limit(1).correlate(Unit).scalar_subquery())
+
+
+_ROWS_BY_ID = select(*ROW_COLUMNS, _first_owner(Contact.surname).label("owner_surname"),
+                     _first_owner(Contact.phone).label("owner_phone")) \
+    .join(Building, Building.id == Unit.building_id) \
     .where(Unit.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -327,19 +339,11 @@ FEES = FeeCache()
 
 def _load_rows(session: Session, hits: list, today: date, policies: dict[int, Policy],
                distances: dict[int, float], day_start: datetime | None = None) -> list[RouteRow]:
-    """Rows, owners and late fees for one page of units: a few indexed queries, not one
-    per row."""
+    """Rows with their owners, and late fees, for one page of units: a few indexed
+    queries, not one per row."""
     units = rows_by_id(session, [h.id for h in hits])
     if not units:
         return []
-    ids = [u.id for u in units]
-    owners: dict[int, tuple[str, str]] = {}
-    for unit_id, surname, phone in session.connection().execute(
-            select(Contact.unit_id, Contact.surname, Contact.phone)
-            .where(Contact.unit_id.in_(ids),
-                   Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE]))
-            .order_by(Contact.id.desc())):
-        owners[unit_id] = (surname, phone)  # descending, so the first contact wins
     fees = cached_late_fees(
         session, {u.id: (policies[u.community_id], u.late_fee_waived_fen, u.updated_at)
                   for u in units}, today, FEES)
@@ -348,7 +352,7 @@ def _load_rows(session: Session, hits: list, today: date, policies: dict[int, Po
     for u in units:
         days = days_overdue(u.oldest_unpaid_due, today)
         fee = fees[u.id].outstanding_fen
-        surname, phone = owners.get(u.id, ("", ""))
+        surname, phone = u.owner_surname or "", u.owner_phone or ""
         row = RouteRow(unit_id=u.id, label=f"{u.name}-{u.number}", building_id=u.building_id,
                        floor=u.floor, arrears_fen=u.arrears_fen, days_overdue=days,
                        band=overdue_band(days, bands[u.community_id]),
