@@ -37,7 +37,7 @@ translations: $(VENV)/.installed
 run: install translations
 	$(BIN)/flask check-db
 	$(BIN)/flask db upgrade
-	$(BIN)/flask seed-demo --if-empty
+	$(BIN)/flask seed-demo --if-empty --base-url http://localhost:$(PORT)
 	@echo "Doorstep on http://$(HOST):$(PORT)  demo sign-ins:"
 	@$(BIN)/flask demo-logins
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app

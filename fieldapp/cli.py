@@ -42,7 +42,10 @@ def init_app(app: Flask) -> None:
     @click.option("--units", default=1200, show_default=True, help="Units to create.")
     @click.option("--seed", default=1, show_default=True, help="Random seed.")
     @click.option("--if-empty", is_flag=True, help="Do nothing when units already exist.")
-    def seed_demo_command(units: int, seed: int, if_empty: bool):
+    @click.option("--base-url", default="", metavar="URL",
+                  help="Where the printed statement link points (default: PUBLIC_URL, "
+                       "else http://localhost:8000).")
+    def seed_demo_command(units: int, seed: int, if_empty: bool, base_url: str):
         """Create deterministic demo data and users (never in production)."""
         if current_app.config["FIELDAPP_ENV"] == "production":
             raise click.ClickException("seed-demo refuses to run with FIELDAPP_ENV=production.")
@@ -57,6 +60,8 @@ def init_app(app: Flask) -> None:
                 return
             raise click.ClickException(
                 f"The database already has {existing} units; seed-demo needs an empty one.")
+        if base_url:
+            current_app.config["DEMO_BASE_URL"] = base_url.rstrip("/")
         started = time.perf_counter()
         counts = seed_demo(db.session, units=units, seed=seed, today=today(), echo=click.echo)
         db.session.commit()

@@ -142,7 +142,8 @@ def _notices(session: Session, today: date, echo: Callable[[str], object]) -> di
     supervisor = session.scalar(select(User).where(User.username == "supervisor"))
     units = session.scalars(select(Unit).where(Unit.arrears_fen > 0, Unit.on_hold.is_(False))
                             .order_by(Unit.oldest_unpaid_due, Unit.id).limit(3)).all()
-    base = current_app.config.get("DEMO_BASE_URL", "http://localhost:8000")
+    base = current_app.config.get("DEMO_BASE_URL") or current_app.config.get("PUBLIC_URL") \
+        or "http://localhost:8000"
     with current_app.test_request_context(base_url=base):
         for kind, unit in zip(("demand_letter", "payment_notice", "reminder"), units):
             if open_work_order(session, unit.id) is None:

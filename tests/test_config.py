@@ -86,3 +86,20 @@ def test_proxies_must_be_a_count(monkeypatch):
     monkeypatch.setenv("FIELDAPP_PROXIES", "nginx")
     with pytest.raises(ConfigError, match="FIELDAPP_PROXIES"):
         create_app({"SECRET_KEY": "x"})
+
+
+def test_seed_demo_prints_a_statement_link_on_the_address_asked_for(tmp_path):
+    """`make run` passes its port: the printed link opens the owner's statement there."""
+    import re
+
+    from fieldapp.extensions import db
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+                      "SECRET_KEY": "x", "TESTING": True, "UPLOAD_DIR": str(tmp_path / "up")})
+    with app.app_context():
+        db.create_all()
+    result = app.test_cli_runner().invoke(
+        args=["seed-demo", "--units", "200", "--base-url", "http://localhost:8123/"])
+    assert result.exit_code == 0, result.output
+    [link] = re.findall(r"http://\S+/s/\S+", result.output)
+    assert link.startswith("http://localhost:8123/s/")
+    assert app.test_client().get(link.removeprefix("http://localhost:8123")).status_code == 200
