@@ -72,8 +72,20 @@ class Module:
         return 100.0 * self.killed / scored if scored else 100.0
 
 
-def run_mutmut(jobs: int, log: Path) -> float:
-    """Run mutmut from a clean mutants/ folder; returns the wall time in seconds."""
+def untried() -> list[str]:
+    """In-scope mutants without a verdict in mutants/ (a stopped run's rest)."""
+    names = []
+    for meta in sorted((ROOT / "mutants").glob("**/*.py.meta")):
+        codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
+        names += [name for name, code in codes.items() if code is None and
+                  any(fnmatch.fnmatch(name, pattern) for pattern in SCOPE)]
+    return names
+
+
+def run_mutmut(jobs: int, log: Path, names: list[str] | None = None) -> float:
+    """Run mutmut over SCOPE, or over `names` only; returns the wall time in seconds.
+    (mutmut re-tries every mutant it is given by name or pattern, so a resumed run
+    names the untried ones.)"""
     started = time.monotonic()
     done = threading.Event()
 
@@ -86,7 +98,8 @@ def run_mutmut(jobs: int, log: Path) -> float:
 
     threading.Thread(target=progress, daemon=True).start()
     with log.open("wb") as out:
-        code = subprocess.run([str(BIN / "mutmut"), "run", "--max-children", str(jobs), *SCOPE],
+        code = subprocess.run([str(BIN / "mutmut"), "run", "--max-children", str(jobs),
+                               *(SCOPE if names is None else names)],
                               cwd=ROOT, stdout=out, stderr=subprocess.STDOUT).returncode
     done.set()
     if code != 0:
@@ -283,7 +296,10 @@ def main() -> int:
         modules = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
         print(f"mutmut over {', '.join(modules['only_mutate'])} with {args.jobs} workers "
               "(log: mutants/run.log)", flush=True)
-        seconds += run_mutmut(args.jobs, ROOT / "mutants" / "run.log")
+        names = untried() if args.resume else None
+        if names is None or names:
+            print(f"{'all' if names is None else len(names)} mutants to try", flush=True)
+            seconds += run_mutmut(args.jobs, ROOT / "mutants" / "run.log", names)
         (ROOT / "mutants" / "seconds").write_text(f"{seconds:.0f}")
         print(f"mutmut done in {seconds / 60:.1f} min; hand mutants:", flush=True)
     from tests.mutation.hand import run_all
