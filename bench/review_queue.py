@@ -281,12 +281,12 @@ def floor_page(conn: sqlite3.Connection, env: jinja2.Environment, context: dict)
         rows.append(queue_row(v, limits.get(r[20], 150), words, TZ))
     housekeepers = conn.execute("SELECT id, display_name, username FROM user "
                                 "WHERE role = 'housekeeper' ORDER BY username").fetchall()
-    buildings = conn.execute("SELECT id, name FROM building ORDER BY id").fetchall()
+    communities = conn.execute("SELECT id, name FROM community ORDER BY name, id").fetchall()
     return env.get_template("review/index.html").render(
         rows=rows, queue=QueuePage([], rows[-1].visit_id if more else None, waiting),
         filters=context["filters"], words=words, back="/review", links=context["links"],
         args={}, flag_kinds=[(k, str(t)) for k, t in FLAG_KINDS], housekeepers=housekeepers,
-        buildings=buildings)
+        communities=communities, buildings=[])  # buildings: one community at a time
 
 
 # --- near-duplicate lookup ------------------------------------------------------------------

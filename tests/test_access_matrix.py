@@ -113,6 +113,8 @@ CASES = [
     Case("review.decision", "POST", lambda w: f"/review/visits/{w.visit.id}/decision",
          SUPERVISORS),
     Case("review.approve_selected", "POST", lambda w: "/review/approve", SUPERVISORS),
+    Case("review.buildings", "GET",
+         lambda w: f"/review/buildings?community={w.unit.building.community_id}", SUPERVISORS),
     Case("review.day", "GET", lambda w: f"/review/day?hk={w.users['hk'].id}&date=2026-11-22",
          SUPERVISORS),
     Case("workorders.new_complaint", "GET", lambda w: f"/units/{w.unit.id}/complaints/new",

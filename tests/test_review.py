@@ -173,6 +173,41 @@ def test_the_queue_filters_by_housekeeper_building_day_outcome_and_flag(client, 
     assert listed(hk=patch["hk"].id, flag="none") == {mine.id}
 
 
+def test_the_queue_filters_by_community_and_lists_its_buildings_only(client, login_as,
+                                                                     patch):
+    """Thousands of buildings are chosen a community at a time: the page lists the
+    communities, and a community's buildings once it is chosen; a building left over
+    from another community is dropped, not turned into an empty list."""
+    ours = visit(patch["unit"], patch["hk"])
+    elsewhere = make_community(name="远方小区")
+    away = make_unit(make_building(elsewhere, name="99栋"))
+    make_bill(away, 50_000, TODAY - timedelta(days=40))
+    theirs = visit(away, patch["hk"])
+    login_as(patch["supervisor"])
+    community = patch["unit"].building.community_id
+
+    def listed(**args):
+        return set(ids_in(client.get("/review", query_string=args).text))
+
+    html = client.get("/review").text
+    assert "远方小区" in html and "Choose a community first" in html
+    assert f'<option value="{away.building_id}"' not in html
+    assert listed(community=community) == {ours.id}
+    assert listed(community=elsewhere.id) == {theirs.id}
+    html = client.get("/review", query_string={"community": elsewhere.id}).text
+    assert re.search(r'<option value="%d"\s*>99栋</option>' % away.building_id, html)
+    # The building of the other community: the community alone filters.
+    assert listed(community=community, building=away.building_id) == {ours.id}
+    # A building alone names its community, which the page then shows chosen.
+    html = client.get("/review", query_string={"building": away.building_id}).text
+    assert set(ids_in(html)) == {theirs.id}
+    assert re.search(r'<option value="%d" selected>远方小区' % elsewhere.id, html)
+    options = client.get("/review/buildings", query_string={"community": elsewhere.id},
+                         headers=HTMX).text
+    assert "<html" not in options and "99栋" in options and "Every building" in options
+    assert "Choose a community first" in client.get("/review/buildings").text
+
+
 def test_an_empty_queue_says_so(client, login_as, patch):
     """Nothing waiting, or nothing matching: a sentence, and a way back to everything."""
     login_as(patch["supervisor"])

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from flask import url_for
 
-from ..models import Building, Policy, Role, User, Visit
+from ..models import Building, Community, Policy, Role, User, Visit
 from ..templating import url_with
 from .rows import queue_row
 from .services import QueueFilters, queue_page
@@ -36,8 +36,31 @@ def queue_context(session: Session, user: User, filters: QueueFilters, tz: tzinf
                 housekeepers=session.execute(select(User.id, User.display_name, User.username)
                                              .where(User.role == Role.HOUSEKEEPER)
                                              .order_by(User.username)).all(),
-                buildings=session.execute(select(Building.id, Building.name)
-                                          .order_by(Building.id)).all())
+                communities=session.execute(select(Community.id, Community.name)
+                                            .order_by(Community.name, Community.id)).all(),
+                buildings=community_buildings(session, filters.community_id))
+
+
+def place_filter(session: Session, community_id: int | None,
+                 building_id: int | None) -> tuple[int | None, int | None]:
+    """The community and building to filter by: a building names its community; one of
+    another community than the one chosen (left over from the last choice) is dropped."""
+    if building_id is None:
+        return community_id, None
+    of = session.scalar(select(Building.community_id).where(Building.id == building_id))
+    if of is None or (community_id is not None and of != community_id):
+        return community_id, None
+    return of, building_id
+
+
+def community_buildings(session: Session, community_id: int | None) -> list:
+    """A community's buildings, by name, for the building filter: an estate has
+    thousands, so they are listed one community at a time."""
+    if community_id is None:
+        return []
+    return session.execute(select(Building.id, Building.name)
+                           .where(Building.community_id == community_id)
+                           .order_by(Building.id)).all()
 
 
 _ID, _N = 987654321, 987654322

@@ -16,7 +16,7 @@ from ..params import id_param
 from ..urls import safe_next
 from . import bp
 from .day import day_report
-from .page import queue_context, row_context
+from .page import community_buildings, place_filter, queue_context, row_context
 from .services import (
     FLAG_FILTERS,
     QueueFilters,
@@ -43,8 +43,10 @@ def _day(raw: str | None) -> date | None:
 
 def _filters(args) -> QueueFilters:
     outcome, flag = args.get("outcome"), args.get("flag")
+    community_id, building_id = place_filter(db.session, id_param(args.get("community")),
+                                             id_param(args.get("building")))
     return QueueFilters(
-        hk_id=id_param(args.get("hk")), building_id=id_param(args.get("building")),
+        hk_id=id_param(args.get("hk")), community_id=community_id, building_id=building_id,
         day=_day(args.get("date")),
         outcome=outcome if outcome in {o.value for o in Outcome} else None,
         flag=flag if flag in FLAG_FILTERS else None, before_id=id_param(args.get("before")))
@@ -55,6 +57,16 @@ def index():
     context = queue_context(db.session, current_user, _filters(request.args), company_tz(),
                             request.args)
     return render_page_or_fragment("review/index.html", "review/_queue.html", **context)
+
+
+@bp.get("/review/buildings")
+def buildings():
+    """The building choices of one community, for the filter (htmx swaps them in when
+    the community changes; without scripts the filter form reloads the page)."""
+    community_id = id_param(request.args.get("community"))
+    return render_template("review/_building_options.html",
+                           buildings=community_buildings(db.session, community_id),
+                           selected=None)
 
 
 def _seen(raw: str) -> set[int]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..access import SEES_ALL_UNITS, patch_building_ids
 from ..limits import Limits
 from ..models import (
+    Building,
     CorrectionPhoto,
     Decision,
     FlagKind,
@@ -53,6 +54,7 @@ class CorrectionUuidReused(Exception):
 @dataclass(frozen=True)
 class QueueFilters:
     hk_id: int | None = None
+    community_id: int | None = None  # a building, when chosen, is of this community
     building_id: int | None = None
     day: date | None = None
     outcome: str | None = None
@@ -81,6 +83,10 @@ def _filtered(query, f: QueueFilters, tz: tzinfo):
     if f.building_id is not None:
         query = query.where(Visit.unit_id.in_(select(Unit.id).where(
             Unit.building_id == f.building_id)))
+    elif f.community_id is not None:
+        query = query.where(Visit.unit_id.in_(select(Unit.id).join(
+            Building, Building.id == Unit.building_id).where(
+            Building.community_id == f.community_id)))
     if f.day is not None:
         start = datetime.combine(f.day, time(), tz)
         query = query.where(Visit.created_at >= start,

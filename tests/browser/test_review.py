@@ -154,6 +154,40 @@ def test_approve_and_send_back_with_the_keyboard_at_a_laptop(laptop, live_app):
     assert review_status(live_app, flagged) == "approved"
 
 
+def test_choosing_a_community_brings_its_buildings_to_the_filter(laptop, live_app):
+    """The building list starts empty (an estate has thousands); choosing a community
+    swaps its buildings in with htmx, and a building then narrows the queue to it."""
+    from sqlalchemy import select
+
+    from fieldapp.extensions import db
+    from fieldapp.models import Building, Unit, Visit
+    page = laptop
+    sign_in(page, "supervisor")
+    page.goto("/review")
+    building = page.locator("#review-building option")
+    expect(building).to_have_count(1)
+    with live_app.app_context():
+        building_id, community_id = db.session.execute(
+            select(Building.id, Building.community_id).join(Unit, Unit.building_id == Building.id)
+            .join(Visit, Visit.unit_id == Unit.id).where(Visit.review_status == "pending")
+            .order_by(Building.id).limit(1)).one()
+        names = list(db.session.scalars(select(Building.name).where(
+            Building.community_id == community_id).order_by(Building.id)))
+        db.session.remove()
+    page.select_option("#review-community", str(community_id))
+    expect(building).to_have_count(len(names) + 1)
+    assert building.nth(1).inner_text() == names[0]
+    page.select_option("#review-building", str(building_id))
+    expect(page).to_have_url(re.compile(rf"building={building_id}"))
+    expect(page.locator(".review-item").first).to_be_visible()
+    with live_app.app_context():
+        units = set(db.session.scalars(select(Unit.id).where(Unit.building_id == building_id)))
+        shown = [db.session.get(Visit, v).unit_id for v in item_ids(page)]
+        db.session.remove()
+    assert shown and set(shown) <= units
+    check_accessibility(page, "review-queue-one-building-zh-1280x800")
+
+
 def test_a_refused_send_back_keeps_the_focus_in_the_comment(laptop, live_app):
     """S then Enter with nothing typed: the item comes back with the message next to the
     comment field, which has the focus again."""
