@@ -7,11 +7,13 @@ from datetime import date, timedelta
 import pytest
 
 from fieldapp.domain.arrears import (
+    Band,
     aging_band,
     arrears_of,
     band_cutoffs,
     bands_from_policy,
     days_overdue,
+    with_earliest_band,
 )
 from fieldapp.domain.stages import STAGES, next_step, stage_label, stage_rank
 from fieldapp.models import DEFAULT_BANDS
@@ -107,3 +109,18 @@ def test_an_unknown_stage_shows_its_name_and_no_advice():
     """A stage added in a policy but not yet in the ladder shows as is, with no advice."""
     assert stage_label("sms_blast") == "sms_blast"
     assert next_step("sms_blast") == ""
+
+
+def test_bands_from_day_one_are_kept_whatever_their_first_stage():
+    """A community whose first band starts on day 1 covers every day already."""
+    bands = [Band("knock", 1, "visit"), Band("court", 90, "legal")]
+    assert with_earliest_band(bands) == bands
+
+
+def test_a_first_band_from_day_two_leaves_no_day_uncovered():
+    """Day 1 gets the earliest stage: the first band is brought down when it is that
+    stage, a band of it is put in front otherwise."""
+    assert with_earliest_band([Band("soft", 2, "reminder"), Band("knock", 30, "visit")]) == \
+        [Band("soft", 1, "reminder"), Band("knock", 30, "visit")]
+    assert with_earliest_band([Band("call", 2, "contact")]) == \
+        [Band("reminder", 1, "reminder"), Band("call", 2, "contact")]

@@ -228,8 +228,32 @@ def test_waivers_lower_the_outstanding_fee_never_below_zero():
     assert (fee.accrued_fen, fee.waived_fen, fee.outstanding_fen) == (3_000, 1_500, 1_500)
     fee = unit_late_fee(*args, **RULE, waivers_fen=[5_000])
     assert (fee.accrued_fen, fee.waived_fen, fee.outstanding_fen) == (3_000, 5_000, 0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="^a waiver cannot be negative$"):
         unit_late_fee(*args, **RULE, waivers_fen=[-1])
+    fee = unit_late_fee(*args, **RULE, waivers_fen=[0])  # a zero waiver waives nothing
+    assert (fee.waived_fen, fee.outstanding_fen) == (0, 3_000)
+
+
+def test_a_units_fee_follows_its_communitys_cap_and_pauses():
+    """What the card and notices show is the accrual under the same cap and pauses."""
+    bills = [BillDue(1, 100_000, DUE)]
+    plain = unit_late_fee(bills, [], day(100), **RULE)
+    capped = unit_late_fee(bills, [], day(100), **RULE, cap_ppm=10_000)
+    pauses = [(day(1), day(40))]
+    paused = unit_late_fee(bills, [], day(100), **RULE, paused=pauses)
+    assert plain.accrued_fen == 3_000
+    assert capped.accrued_fen == 1_000  # 1 % of the bill
+    assert paused.accrued_fen == accrued_late_fee(bills, [], day(100), **RULE,
+                                                  paused=pauses).accrued_fen == 1_800
+
+
+def test_a_pause_from_the_last_day_on_leaves_that_day_unpaid():
+    """A pause that starts on the last day counted takes that day out too."""
+    bills = [BillDue(1, 100_000, DUE)]
+    fee = accrued_late_fee(bills, [], day(11), **RULE, paused=[(day(11), day(30))])
+    assert fee.accrued_fen == accrued_late_fee(bills, [], day(11), **RULE,
+                                               paused=[(day(11), day(11))]).accrued_fen
+    assert fee.accrued_fen < accrued_late_fee(bills, [], day(11), **RULE).accrued_fen
 
 
 @pytest.mark.parametrize("ppm,text", [(150, "0.015"), (300, "0.03"), (500, "0.05"),

@@ -352,6 +352,22 @@ def test_search_by_number_name_or_label(app, query, expected):
     assert sorted(r.label.rsplit("-", 1)[1] for r in page.rows) == expected
 
 
+def test_the_band_filter_is_the_band_of_the_day_asked(patch):
+    """The same unit is in the visit band today and in the demand band a month on: the
+    statements kept between requests are kept per day and band set."""
+    b1, _ = patch
+    unit_id = overdue(b1, 40)
+    later = TODAY + timedelta(days=30)
+
+    def in_band(band, today):
+        f = RouteFilters(building_ids=[b1.id], band=band)
+        return [row.unit_id for row in route_page(db.session, f, today, 1, 30).rows]
+
+    assert in_band("visit", TODAY) == [unit_id]
+    assert in_band("visit", later) == []
+    assert in_band("demand", later) == [unit_id]
+
+
 def test_a_row_shows_the_owner_not_the_tenant(patch):
     """The row's name and number are the owner's (or the company's finance contact),
     the first one on file; a tenant is never shown instead, even when alone."""
