@@ -7,8 +7,12 @@ from datetime import date, timedelta
 import pytest
 
 from fieldapp.domain.arrears import (
+    FIRST_DAY,
+    NO_BANDS,
+    NOT_INCREASING,
     Band,
     aging_band,
+    band_problems,
     arrears_of,
     band_cutoffs,
     bands_from_policy,
@@ -124,3 +128,13 @@ def test_a_first_band_from_day_two_leaves_no_day_uncovered():
         [Band("soft", 1, "reminder"), Band("knock", 30, "visit")]
     assert with_earliest_band([Band("call", 2, "contact")]) == \
         [Band("reminder", 1, "reminder"), Band("call", 2, "contact")]
+    taken = with_earliest_band([Band("reminder", 10, "contact")])
+    assert taken == [Band("reminder-early", 1, "reminder"), Band("reminder", 10, "contact")]
+
+
+def test_band_problems_name_the_field_to_show_them_at():
+    """The policy form puts each problem next to its field: no bands and a first band
+    before day 1 are problems of the days."""
+    assert band_problems([]) == [(-1, "days", NO_BANDS)]
+    assert band_problems([Band("a", 0, "reminder"), Band("b", 0, "visit")]) == \
+        [(0, "days", FIRST_DAY), (1, "days", NOT_INCREASING)]
