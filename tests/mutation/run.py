@@ -72,13 +72,18 @@ class Module:
         return 100.0 * self.killed / scored if scored else 100.0
 
 
-def untried() -> list[str]:
-    """In-scope mutants without a verdict in mutants/ (a stopped run's rest)."""
+def untried(survivors: bool = False) -> list[str]:
+    """In-scope mutants without a verdict in mutants/ (a stopped run's rest), with
+    `survivors` also those that survived and are not explained (to try again after
+    new tests)."""
+    explained = tomllib.loads(EXPLAINED.read_text())
+    known = {e["mutant"] for kind in ("equivalent", "left") for e in explained.get(kind, [])}
     names = []
     for meta in sorted((ROOT / "mutants").glob("**/*.py.meta")):
         codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
-        names += [name for name, code in codes.items() if code is None and
-                  any(fnmatch.fnmatch(name, pattern) for pattern in SCOPE)]
+        names += [name for name, code in codes.items()
+                  if (code is None or (survivors and code == 0 and name not in known))
+                  and any(fnmatch.fnmatch(name, pattern) for pattern in SCOPE)]
     return names
 
 
@@ -281,6 +286,8 @@ def main() -> int:
                         help="rebuild the report from the last run in mutants/")
     parser.add_argument("--seconds", type=float, default=0.0,
                         help="with --report-only: the mutmut time to state in the report")
+    parser.add_argument("--retry-survivors", action="store_true",
+                        help="with --resume: also try again the unexplained survivors")
     parser.add_argument("--resume", action="store_true",
                         help="keep mutants/ from a stopped run: mutmut tries the mutants "
                              "not tried yet and re-tries those whose function or tests "
@@ -296,7 +303,7 @@ def main() -> int:
         modules = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
         print(f"mutmut over {', '.join(modules['only_mutate'])} with {args.jobs} workers "
               "(log: mutants/run.log)", flush=True)
-        names = untried() if args.resume else None
+        names = untried(args.retry_survivors) if args.resume else None
         if names is None or names:
             print(f"{'all' if names is None else len(names)} mutants to try", flush=True)
             seconds += run_mutmut(args.jobs, ROOT / "mutants" / "run.log", names)
