@@ -7,9 +7,12 @@ from datetime import date, timedelta
 import pytest
 
 from fieldapp.domain.arrears import (
+    DUPLICATE_KEY,
     FIRST_DAY,
+    MILDER_STAGE,
     NO_BANDS,
     NOT_INCREASING,
+    UNKNOWN_STAGE,
     Band,
     aging_band,
     band_problems,
@@ -138,3 +141,9 @@ def test_band_problems_name_the_field_to_show_them_at():
     assert band_problems([]) == [(-1, "days", NO_BANDS)]
     assert band_problems([Band("a", 0, "reminder"), Band("b", 0, "visit")]) == \
         [(0, "days", FIRST_DAY), (1, "days", NOT_INCREASING)]
+    assert band_problems([Band("a", 1, "visit"), Band("a", 10, "bogus"),
+                          Band("c", 20, "reminder")]) == \
+        [(1, "key", DUPLICATE_KEY), (1, "stage", UNKNOWN_STAGE)]  # after an unknown: no order
+    assert band_problems([Band("a", 1, "visit"), Band("b", 10, "reminder")]) == \
+        [(1, "stage", MILDER_STAGE)]
+    assert band_problems([Band("a", 1, "reminder"), Band("b", 10, "visit")]) == []

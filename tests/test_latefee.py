@@ -234,6 +234,12 @@ def test_waivers_lower_the_outstanding_fee_never_below_zero():
     assert (fee.waived_fen, fee.outstanding_fen) == (0, 3_000)
 
 
+def test_a_cap_is_a_share_of_the_bill_rounded_down_and_nothing_for_nothing():
+    assert cap_fen(10_001, 100_000) == 1_000  # 10 % of ¥100.01, rounded down
+    assert cap_fen(0, 1_000_000) == 0 and cap_fen(-500, 1_000_000) == 0
+    assert cap_fen(10_000, None) is None
+
+
 def test_a_units_fee_follows_its_communitys_cap_and_pauses():
     """What the card and notices show is the accrual under the same cap and pauses."""
     bills = [BillDue(1, 100_000, DUE)]
