@@ -234,6 +234,17 @@ def test_waivers_lower_the_outstanding_fee_never_below_zero():
     assert (fee.waived_fen, fee.outstanding_fen) == (0, 3_000)
 
 
+def test_a_payment_reversed_the_same_day_is_as_if_never_made():
+    """Walked by date, a day's payments come before the day's reversals of them, so a
+    same-day reversal (even one with a smaller id) finds the payment it cancels."""
+    bills = [BillDue(1, 100_000, DUE)]
+    never = accrued_late_fee(bills, [], day(60), **RULE)
+    for ids in ((1, 2), (2, 1)):
+        pay = [DatedPayment(ids[0], 100_000, day(10)),
+               DatedPayment(ids[1], -100_000, day(10), reverses=ids[0])]
+        assert accrued_late_fee(bills, pay, day(60), **RULE).accrued_fen == never.accrued_fen
+
+
 def test_a_cap_is_a_share_of_the_bill_rounded_down_and_nothing_for_nothing():
     assert cap_fen(10_001, 100_000) == 1_000  # 10 % of ¥100.01, rounded down
     assert cap_fen(0, 1_000_000) == 0 and cap_fen(-500, 1_000_000) == 0
