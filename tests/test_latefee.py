@@ -245,6 +245,34 @@ def test_a_payment_reversed_the_same_day_is_as_if_never_made():
         assert accrued_late_fee(bills, pay, day(60), **RULE).accrued_fen == never.accrued_fen
 
 
+def test_bad_histories_are_refused_saying_what_is_wrong():
+    """The fee walks payments by date and refuses what it cannot walk, in words that
+    name the payments and the day."""
+    bills = [BillDue(1, 100_000, DUE)]
+
+    def fee(*pay):
+        return accrued_late_fee(bills, list(pay), day(30), **RULE)
+
+    with pytest.raises(InvalidReversal, match="^reversal 2 reverses payment 9, which is not "
+                                              "among the payments before it$"):
+        fee(DatedPayment(2, -100, day(5), reverses=9))
+    with pytest.raises(InvalidReversal, match="^reversal 2 is dated before payment 1 that it "
+                                              "reverses$"):
+        fee(DatedPayment(1, 100, day(10)), DatedPayment(2, -100, day(9), reverses=1))
+    with pytest.raises(InvalidReversal, match="^reversal 3 reverses payment id 1, which more "
+                                              "than one payment has$"):
+        fee(DatedPayment(1, 100, day(2)), DatedPayment(1, 200, day(3)),
+            DatedPayment(3, -100, day(4), reverses=1))
+    with pytest.raises(RefundTooLarge, match=f"^refunds exceed the money paid by 50 fen on "
+                                             f"{day(3)}$"):
+        fee(DatedPayment(1, 100, day(2)), DatedPayment(2, -150, day(3)))
+    with pytest.raises(ValueError, match="^a paused range cannot end before it starts: "):
+        accrued_late_fee(bills, [], day(30), **RULE, paused=[(day(9), day(8))])
+    # An id used twice is a problem once both payments count: not while one is to come.
+    assert fee(DatedPayment(1, 100, day(2)), DatedPayment(1, 200, day(40)),
+               DatedPayment(3, -100, day(4), reverses=1)).accrued_fen == fee().accrued_fen
+
+
 def test_a_cap_is_a_share_of_the_bill_rounded_down_and_nothing_for_nothing():
     assert cap_fen(10_001, 100_000) == 1_000  # 10 % of ¥100.01, rounded down
     assert cap_fen(0, 1_000_000) == 0 and cap_fen(-500, 1_000_000) == 0
