@@ -76,6 +76,19 @@ def test_a_housekeeper_sees_exactly_the_units_of_the_patch(app, two_patches):
     assert get_unit_or_404(unit.id, hk).id == unit.id
 
 
+def test_the_patch_read_once_per_request_is_each_users_own(app, two_patches):
+    """The patch is remembered for the request, and only for the user it was read for:
+    asked next for another housekeeper, the answer is theirs."""
+    hk, unit, other = two_patches
+    neighbour = make_user(Role.HOUSEKEEPER, buildings=[other.building])
+    idle = make_user(Role.HOUSEKEEPER)
+    with app.test_request_context("/route"):
+        assert patch_building_ids(hk) == [unit.building_id]
+        assert patch_building_ids(neighbour) == [other.building_id]
+        assert patch_building_ids(idle) == []
+        assert patch_building_ids(hk) == [unit.building_id]
+
+
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.ADMIN])
 def test_supervisors_and_admins_see_every_unit(app, two_patches, role):
     """Supervision sees every patch: no building filter at all."""

@@ -147,3 +147,15 @@ def test_band_problems_name_the_field_to_show_them_at():
     assert band_problems([Band("a", 1, "visit"), Band("b", 10, "reminder")]) == \
         [(1, "stage", MILDER_STAGE)]
     assert band_problems([Band("a", 1, "reminder"), Band("b", 10, "visit")]) == []
+
+
+def test_a_summary_is_valid_until_the_earliest_bill_still_to_fall_due():
+    """Whatever the order of the bills, the summary changes when the first of the
+    bills not yet due falls due."""
+    today = date(2026, 11, 22)
+    soon, later = today + timedelta(days=3), today + timedelta(days=40)
+    for order in ((soon, later), (later, soon)):
+        bills = [B(10_000, 0, due) for due in order] + [B(5_000, 0, today - timedelta(1))]
+        result = arrears_of(bills, today)
+        assert (result.valid_until, result.arrears_fen, result.unpaid_fen) == \
+            (soon, 5_000, 25_000)

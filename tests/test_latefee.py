@@ -273,6 +273,16 @@ def test_bad_histories_are_refused_saying_what_is_wrong():
                DatedPayment(3, -100, day(4), reverses=1)).accrued_fen == fee().accrued_fen
 
 
+def test_the_accrual_says_the_rule_it_applied_and_refuses_a_negative_one():
+    """A notice prints the rule with the fee: the accrual carries it."""
+    fee = accrued_late_fee([BillDue(1, 100_000, DUE)], [], day(10), **RULE, cap_ppm=50_000)
+    assert (fee.grace_days, fee.daily_ppm, fee.cap_ppm) == (GRACE, 300, 50_000)
+    for bad in ({"grace_days": -1}, {"daily_ppm": -1}, {"cap_ppm": -1}):
+        with pytest.raises(ValueError, match="^grace days, daily rate and cap cannot be "
+                                             "negative$"):
+            accrued_late_fee([BillDue(1, 100_000, DUE)], [], day(10), **{**RULE, **bad})
+
+
 def test_a_cap_is_a_share_of_the_bill_rounded_down_and_nothing_for_nothing():
     assert cap_fen(10_001, 100_000) == 1_000  # 10 % of ¥100.01, rounded down
     assert cap_fen(0, 1_000_000) == 0 and cap_fen(-500, 1_000_000) == 0
