@@ -114,8 +114,10 @@ def test_refund_reopens_a_named_bill_when_it_is_the_newest():
 
 def test_refund_of_more_than_was_paid_is_refused():
     """Money never paid cannot be refunded: nothing may go negative."""
-    with pytest.raises(RefundTooLarge):
+    with pytest.raises(RefundTooLarge, match="^refunds exceed the money paid by 1 fen$"):
         allocate([OLD], [PaymentIn(1, 100), PaymentIn(2, -101)])
+    with pytest.raises(RefundTooLarge, match="^refunds exceed the money paid by 100 fen$"):
+        allocate([], [PaymentIn(1, 100), PaymentIn(2, -200)])  # a unit with no bills
 
 
 def test_refund_up_to_everything_paid_is_allowed():
