@@ -9,7 +9,8 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from flask import g
+from sqlalchemy import event, func, select
 
 from fieldapp.access import (
     can_see_phone_numbers,
@@ -87,6 +88,16 @@ def test_the_patch_read_once_per_request_is_each_users_own(app, two_patches):
         assert patch_building_ids(neighbour) == [other.building_id]
         assert patch_building_ids(idle) == []
         assert patch_building_ids(hk) == [unit.building_id]
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        with app.test_request_context("/route"):
+            g.pop("patch_of", None)  # the test's app context outlives the request above
+            answers = [patch_building_ids(hk) for _ in range(3)]
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert answers == [[unit.building_id]] * 3 and len(statements) == 1, statements
 
 
 @pytest.mark.parametrize("role", [Role.SUPERVISOR, Role.ADMIN])
