@@ -147,6 +147,7 @@ def test_band_problems_name_the_field_to_show_them_at():
     assert band_problems([Band("a", 1, "visit"), Band("b", 10, "reminder")]) == \
         [(1, "stage", MILDER_STAGE)]
     assert band_problems([Band("a", 1, "reminder"), Band("b", 10, "visit")]) == []
+    assert band_problems([Band("a", 1, "visit"), Band("b", 10, "visit")]) == []  # one stage
 
 
 def test_a_summary_is_valid_until_the_earliest_bill_still_to_fall_due():
