@@ -223,8 +223,9 @@ def write_report(modules, problems, hand, seconds, jobs) -> None:
            "counts as a survivor, so the scores are a lower bound. Out of scope: "
            "`domain/summary.py`, `domain/visits.py`, `domain/flags.py`, "
            "`domain/import_values.py`, `domain/photohash.py`, `domain/workorders.py` and the "
-           "rest of the two service modules (a run over them does not fit in the ~35 minutes a "
-           "run may take on these shared 2-core machines). mutmut does not mutate decorated "
+           "rest of the two service modules (the scope above takes about 90 minutes of two "
+           "workers on these 2-core machines; those would more than double it). mutmut does "
+           "not mutate decorated "
            "functions, so the Flask views are covered by the hand mutants below. "
            "Score = killed / (mutants − equivalent); \"not run\" counts mutants a run stopped "
            "at its time limit never tried.", "",
@@ -235,13 +236,13 @@ def write_report(modules, problems, hand, seconds, jobs) -> None:
                 "(mutmut tries the fastest first, so those left are the ones whose tests take "
                 "longest; see the \"not run\" column). `make mutation` on a machine of its "
                 "own finishes them.", ""]
-    rerun = ROOT / "mutants" / "rerun.json"
-    if rerun.exists():
-        again = json.loads(rerun.read_text())
-        out += [f"{len(again)} survivors were tried again, as mutmut does "
-                "(`MUTANT_UNDER_TEST` set, in mutmut's copy), against the tests written after "
-                f"the run started; {sum(1 for c in again.values() if c == 1)} of them are now "
-                "killed and counted so.", ""]
+    parts = ROOT / "mutants" / "parts"
+    if parts.exists():
+        out += [f"This run was made in {parts.read_text().strip()} parts (`--resume`): mutmut "
+                "keeps each mutant's verdict under its function's hash, so each part tried the "
+                "mutants not tried yet (and again those whose function changed), and "
+                "`--retry-survivors` tried the unexplained survivors again against the tests "
+                "written from them. The minutes above are the sum of the parts.", ""]
     if problems:
         out += ["## Problems", "", *[f"- {p}" for p in problems], ""]
     out += ["## Hand mutants", "",
@@ -307,6 +308,12 @@ def main() -> int:
         if names is None or names:
             print(f"{'all' if names is None else len(names)} mutants to try", flush=True)
             seconds += run_mutmut(args.jobs, ROOT / "mutants" / "run.log", names)
+            parts = ROOT / "mutants" / "parts"
+            if args.resume:
+                done = int(parts.read_text()) if parts.exists() else 1
+                parts.write_text(str(done + 1))
+            else:
+                parts.unlink(missing_ok=True)
         (ROOT / "mutants" / "seconds").write_text(f"{seconds:.0f}")
         print(f"mutmut done in {seconds / 60:.1f} min; hand mutants:", flush=True)
     from tests.mutation.hand import run_all
