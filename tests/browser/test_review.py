@@ -26,6 +26,7 @@ def laptop(browser, live_server):
             "status of 4" not in m.text else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
     yield page
+    page.close()  # the page first, as conftest.phone_page does
     context.close()
     assert problems == [], problems
 
