@@ -78,6 +78,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_cli(app)
     from .templating import init_app as init_templating
     init_templating(app)
+    from .readonly import init_app as init_readonly
+    init_readonly(app)
 
     @app.after_request
     def security_headers(response):

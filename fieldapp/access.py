@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 
 from .extensions import db
 from .models import Assignment, Role, Unit, User
+from .models.idlist import in_ids, uses_arrays
 
 SEES_ALL_UNITS = (Role.SUPERVISOR, Role.ADMIN)
 SEES_UNITS = (Role.HOUSEKEEPER, *SEES_ALL_UNITS)
@@ -59,7 +60,7 @@ def restrict_units(query: Select, user: User) -> Select:
     ids = patch_building_ids(user)
     if ids is None:
         return query
-    return query.where(Unit.building_id.in_(ids))
+    return query.where(in_ids(Unit.building_id, ids, uses_arrays(db.session)))
 
 
 def get_unit_or_404(unit_id: int, user: User) -> Unit:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Assignment, Building, Policy, Role, User
+from ..models.idlist import in_ids, uses_arrays
 from ..templating import url_with
 from .services import (
     BandCount,
@@ -68,7 +69,8 @@ def page_context(session: Session, user: User, filters: RouteFilters, page: int,
     context["held"] = held_rows(session, filters, day, policies, data.held) if data.held else []
     buildings = select(Building.id, Building.name).order_by(Building.id)
     if filters.building_ids is not None:
-        buildings = buildings.where(Building.id.in_(filters.building_ids))
+        buildings = buildings.where(in_ids(Building.id, filters.building_ids,
+                                           uses_arrays(session)))
     context["buildings"] = session.connection().execute(buildings).all()
     if user.role != Role.HOUSEKEEPER:
         context["housekeepers"] = session.scalars(

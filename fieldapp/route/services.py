@@ -16,6 +16,7 @@ from ..domain.arrears import Band, bands_from_policy, days_overdue, overdue_band
 from ..domain.stages import severity_rank
 from ..models import Building, Contact, ContactKind, Policy, Unit
 from ..models.base import UTCDateTime
+from ..models.idlist import in_ids, uses_arrays
 from ..units.fees import FeeCache, cached_late_fees
 
 SORTS = ("band", "walk", "distance", "promise")
@@ -77,8 +78,8 @@ def policies_for(session: Session, building_ids: list[int] | None) -> dict[int, 
     """community id -> policy, for the communities the patch touches."""
     q = select(Policy)
     if building_ids is not None:
-        q = q.where(Policy.community_id.in_(
-            select(Building.community_id).where(Building.id.in_(building_ids))))
+        q = q.where(Policy.community_id.in_(select(Building.community_id).where(
+            in_ids(Building.id, building_ids, uses_arrays(session)))))
     return {p.community_id: p for p in session.scalars(q)}
 
 
@@ -132,9 +133,11 @@ class _Shape:
     building: bool
     search: str  # "", "plain" or "dash"
     band: bool
+    arrays: bool  # id lists as one array parameter (PostgreSQL)
 
 
-def _shape_and_params(filters: RouteFilters, today: date) -> tuple[_Shape, dict]:
+def _shape_and_params(session: Session, filters: RouteFilters,
+                      today: date) -> tuple[_Shape, dict]:
     params: dict = {"today": today}
     if filters.building_ids is not None:
         params["patch"] = list(filters.building_ids)
@@ -150,7 +153,7 @@ def _shape_and_params(filters: RouteFilters, today: date) -> tuple[_Shape, dict]
     if filters.band:
         params["band"] = filters.band
     return _Shape(filters.building_ids is not None, filters.building_id is not None, search,
-                  bool(filters.band)), params
+                  bool(filters.band), uses_arrays(session)), params
 
 
 # Built statements, by shape: constructing SQLAlchemy expressions on every request
@@ -174,7 +177,7 @@ def _base_query(shape: _Shape, on_hold: bool | None = False):
     if on_hold is not None:
         q = q.where(Unit.on_hold.is_(on_hold))
     if shape.patch:
-        q = q.where(Unit.building_id.in_(bindparam("patch", expanding=True)))
+        q = q.where(in_ids(Unit.building_id, "patch", shape.arrays))
     if shape.building:
         q = q.where(Unit.building_id == bindparam("building"))
     if shape.search:
@@ -198,7 +201,7 @@ def band_counts(session: Session, filters: RouteFilters, today: date,
     if not policies:
         return [], 0
     _, stage_expr, _ = _band_exprs(policies, today)
-    shape, params = _shape_and_params(replace(filters, band=None), today)
+    shape, params = _shape_and_params(session, replace(filters, band=None), today)
     q = _cached(("counts", shape, id(stage_expr)), lambda: (
         _base_query(shape, on_hold=None)
         .with_only_columns(stage_expr.label("band"), Unit.on_hold, func.count(),
@@ -224,7 +227,7 @@ def building_distances(session: Session, building_ids: list[int] | None, lat: fl
     q = select(Building.id, Building.lat, Building.lon).where(Building.lat.is_not(None),
                                                               Building.lon.is_not(None))
     if building_ids is not None:
-        q = q.where(Building.id.in_(building_ids))
+        q = q.where(in_ids(Building.id, building_ids, uses_arrays(session)))
     return {bid: geodesic((lat, lon), (blat, blon)).meters
             for bid, blat, blon in session.execute(q)}
 
@@ -266,7 +269,7 @@ def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
     if not policies:
         return PageHits([], False, {})
     key_expr, stage_expr, rank_expr = _band_exprs(policies, today)
-    shape, params = _shape_and_params(filters, today)
+    shape, params = _shape_and_params(session, filters, today)
     params.update(limit=page_size + 1, offset=(page - 1) * page_size)
     # With the setting off nothing was "visited since" the end of time.
     params["visited_since"] = filters.day_start if filters.sink_visited and filters.day_start \
@@ -321,17 +324,21 @@ def _first_owner(column):
             .order_by(Contact.id).limit(1).correlate(Unit).scalar_subquery())
 
 
-_ROWS_BY_ID = select(*ROW_COLUMNS, _first_owner(Contact.surname).label("owner_surname"),
-                     _first_owner(Contact.phone).label("owner_phone")) \
-    .join(Building, Building.id == Unit.building_id) \
-    .where(Unit.id.in_(bindparam("ids", expanding=True)))
+def _rows_by_id_query(arrays: bool):
+    return select(*ROW_COLUMNS, _first_owner(Contact.surname).label("owner_surname"),
+                  _first_owner(Contact.phone).label("owner_phone")) \
+        .join(Building, Building.id == Unit.building_id) \
+        .where(in_ids(Unit.id, "ids", arrays))
+
+
+_ROWS_BY_ID = {arrays: _rows_by_id_query(arrays) for arrays in (False, True)}
 
 
 def rows_by_id(session: Session, ids: list[int]) -> list:
     """The page's units with what their rows show, in the order given."""
     if not ids:
         return []
-    found = {r.id: r for r in session.connection().execute(_ROWS_BY_ID, {"ids": ids})}
+    found = {r.id: r for r in session.connection().execute(_ROWS_BY_ID[uses_arrays(session)], {"ids": ids})}
     return [found[i] for i in ids if i in found]
 # Each row's late fee, remembered under the unit's version (units/fees.py).
 FEES = FeeCache()
@@ -396,7 +403,7 @@ def held_hits(session: Session, filters: RouteFilters, today: date,
     """Units waiting for a repair ("repair pending"): shown apart, not to be dunned."""
     if not policies:
         return PageHits([], False, {})
-    shape, params = _shape_and_params(replace(filters, band=None), today)
+    shape, params = _shape_and_params(session, replace(filters, band=None), today)
     q = _cached(("held", shape), lambda: (
         _base_query(shape, on_hold=True).add_columns(*HIT_COLUMNS)
         .order_by(Unit.building_id, Unit.floor, Unit.number).limit(limit)))

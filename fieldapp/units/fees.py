@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from ..domain.allocation import BillDue, allocate
 from ..domain.latefee import DatedPayment, UnitLateFee, unit_late_fee
 from ..models import Bill, InstallmentPlan, Payment, Policy
+from ..models.idlist import in_ids, uses_arrays
 
 
 class FeeCache:
@@ -89,15 +90,15 @@ def unit_money(session: Session, units: dict[int, tuple[Policy, int]],
     if not units:
         return {}
     ids = list(units)
-    conn = session.connection()
+    conn, arrays = session.connection(), uses_arrays(session)
     bills: dict[int, list[BillDue]] = {i: [] for i in ids}
     for b in conn.execute(select(Bill.id, Bill.unit_id, Bill.amount_fen, Bill.due_date)
-                          .where(Bill.unit_id.in_(ids))):
+                          .where(in_ids(Bill.unit_id, ids, arrays))):
         bills[b.unit_id].append(BillDue(b.id, b.amount_fen, b.due_date))
     payments: dict[int, list[DatedPayment]] = {i: [] for i in ids}
     for p in conn.execute(select(Payment.id, Payment.unit_id, Payment.amount_fen,
                                  Payment.paid_on, Payment.bill_id, Payment.reverses_id)
-                          .where(Payment.unit_id.in_(ids))):
+                          .where(in_ids(Payment.unit_id, ids, arrays))):
         payments[p.unit_id].append(DatedPayment(p.id, p.amount_fen, p.paid_on, p.bill_id,
                                                 p.reverses_id))
     paused: dict[int, list[tuple[date, date]]] = {i: [] for i in ids}
