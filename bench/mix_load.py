@@ -256,6 +256,7 @@ def report(label: str, results: dict, args) -> list[tuple]:
             per_s[(scenario, what)] = (rate, pct(times, 0.99))
             print(f"{scenario:<22}{what:<14}{rate:>8.1f}{statistics.median(times) * 1000:>9.1f}"
                   f"{pct(times, 0.99):>9.1f}{result['errors'].get(what, 0):>8}")
+        per_s[(scenario, "all")] = (total / result["elapsed"], 0.0)
         print(f"{scenario:<22}{'all':<14}{total / result['elapsed']:>8.1f}")
     alone, loaded = per_s[("route list", "route")], per_s[("route list + writes", "route")]
     mix_alone, mix_loaded = per_s[("mix", "route")], per_s[("mix + writes", "route")]
@@ -268,7 +269,11 @@ def report(label: str, results: dict, args) -> list[tuple]:
     print(f"{'route list p99 with writes (ms)':<58}{loaded[1]:>10.1f}   <= 100")
     print(f"{'mix: route list req/s with writes / without':<58}"
           f"{mix_loaded[0] / mix_alone[0]:>9.0%}    >= 80 %")
-    print(f"{'mix: route list p99 with writes (ms)':<58}{mix_loaded[1]:>10.1f}   <= 100")
+    # §7's p99 is for the route list under its own load; the mix is a closed loop of
+    # more connections than workers, so its p99 is their queue, shown but not judged.
+    print(f"{'mix: route list p99 with writes (ms)':<58}{mix_loaded[1]:>10.1f}   (none in §7)")
+    print(f"{'mix req/s with writes / hello':<58}"
+          f"{per_s[('mix + writes', 'all')][0] / hello:>9.1%}    >= 10 %")
     print(f"{'writes achieved per second (asked 5)':<58}{writes[0]:>10.1f}   5")
     print(f"{'visit post p99 (ms)':<58}{writes[1]:>10.1f}")
     return [(label, alone[0], loaded[0], loaded[1], mix_loaded[0], mix_loaded[1], hello)]
