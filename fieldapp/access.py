@@ -10,9 +10,10 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import Select, select
+from sqlalchemy.orm import joinedload
 
 from .extensions import db
-from .models import Assignment, Role, Unit, User
+from .models import Assignment, Building, Community, Role, Unit, User
 from .models.idlist import in_ids, uses_arrays
 
 SEES_ALL_UNITS = (Role.SUPERVISOR, Role.ADMIN)
@@ -63,9 +64,15 @@ def restrict_units(query: Select, user: User) -> Select:
     return query.where(in_ids(Unit.building_id, ids, uses_arrays(db.session)))
 
 
+_WITH_PLACE = joinedload(Unit.building).joinedload(Building.community) \
+    .joinedload(Community.policy)
+
+
 def get_unit_or_404(unit_id: int, user: User) -> Unit:
     """The unit if this user may see it; 404 otherwise, so existence does not leak."""
-    unit = db.session.scalar(restrict_units(select(Unit).where(Unit.id == unit_id), user))
+    # With its building, community and policy: nearly every page of a unit shows them.
+    unit = db.session.scalar(restrict_units(select(Unit).where(Unit.id == unit_id), user)
+                             .options(_WITH_PLACE))
     if unit is None:
         abort(404)
     return unit

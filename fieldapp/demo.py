@@ -36,6 +36,7 @@ from .models import (
     Waiver,
     WaiverStatus,
 )
+from .models.bulk import driver
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
             "魏苏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严")
@@ -407,7 +408,7 @@ def copy_rows(session: Session, table, rows: list[dict]) -> None:
             arg = c.default.arg
             defaults[c.name] = arg if not callable(arg) else (lambda f=arg: f(None))
     names = [c.name for c in columns if c.name in rows[0] or c.name in defaults]
-    raw = session.connection().connection.driver_connection
+    raw = driver(session)  # marks the transaction as written (readonly.py)
     with raw.cursor() as cur, cur.copy(
             f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN') as copy:
         for row in rows:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
 
@@ -28,19 +27,26 @@ def init_app(app: Flask) -> None:
     # Registered after Flask-SQLAlchemy's, so it runs first (teardowns run in reverse).
     @app.teardown_appcontext
     def commit_reads(exc):
-        session = db.session()
-        if exc is not None or not session.in_transaction():
-            return
-        if session.new or session.dirty or session.deleted:
-            return
-        if session.connection().info.get(_WROTE):
-            return
+        # Never raise here: Flask would skip the session's removal that follows.
         try:
+            session = db.session()
+            if exc is not None or not session.in_transaction():
+                return
+            if session.new or session.dirty or session.deleted:
+                return
+            if session.connection().info.get(_WROTE):
+                return
             session.commit()
-        except SQLAlchemyError:  # a lost connection: the session's removal discards it
-            pass
+        except Exception:  # noqa: BLE001 - a lost connection: the removal discards it
+            return
+
+
+def mark_written(connection) -> None:
+    """Writes that bypass SQLAlchemy's cursor (COPY, a raw executemany) say so here."""
+    connection.info[_WROTE] = True
 
 
 def _note_writes(conn, _cursor, statement, _params, _context, _many):
+    # Conservative: anything but a plain SELECT counts as a write (WITH … UPDATE, SAVEPOINT).
     if statement.lstrip()[:6].upper() != "SELECT":
-        conn.info[_WROTE] = True
+        mark_written(conn)

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from fieldapp.extensions import db
-from fieldapp.models import AuditEvent, Role
+from fieldapp.models import AuditEvent, Role, Unit
+from fieldapp.models.bulk import update_rows
 
 from .conftest import _empty_tables, make_app
 from .factories import PASSWORD, make_building, make_unit, make_user
@@ -34,7 +35,17 @@ def bare_app(db_url, tmp_path):
         db.session.flush()
         raise RuntimeError("after the flush")
 
-    for view in (flushed_only, raw_update, read_then_fail):
+    def bulk_update():  # through the driver (COPY / executemany), SQLAlchemy unaware
+        unit_id = db.session.scalar(select(Unit.id))
+        update_rows(db.session, Unit.__table__, ["floor"], [(unit_id, 99)])
+        return "bulk"
+
+    def connection_lost():  # a read, then the connection is lost and the error caught
+        db.session.execute(text("SELECT 1"))
+        db.session.connection().invalidate()
+        return "lost"
+
+    for view in (flushed_only, raw_update, read_then_fail, bulk_update, connection_lost):
         app.add_url_rule(f"/_test/{view.__name__}", view.__name__, view)
     yield app
     _empty_tables(app)
@@ -60,6 +71,7 @@ def test_a_request_that_wrote_and_did_not_commit_is_rolled_back(bare_app):
     assert client.get("/_test/flushed_only").status_code == 200
     assert client.get("/_test/raw_update").status_code == 200
     assert client.get("/_test/read_then_fail").status_code == 500
+    assert client.get("/_test/bulk_update").status_code == 200
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(AuditEvent)
                                  .where(AuditEvent.action == "test")) == 0
@@ -80,3 +92,13 @@ def test_read_only_requests_keep_their_prepared_statements(bare_app):
         assert db.engine.pool.checkedout() == 0
         prepared = db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
         assert prepared >= 3  # user, patch, policies, the list's own queries
+
+
+def test_a_lost_connection_at_the_end_of_a_request_is_discarded(bare_app):
+    app = bare_app
+    client = app.test_client()
+    _sign_in(app, client)
+    assert client.get("/_test/connection_lost").status_code == 200
+    with app.app_context():
+        assert dict(db.session.registry.registry) == {}  # the session was removed
+    assert client.get("/route").status_code == 200  # and the next request is served

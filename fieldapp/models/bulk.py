@@ -10,6 +10,8 @@ from typing import Iterable, Sequence
 from sqlalchemy import Date, DateTime, Table, false, func, select
 from sqlalchemy.orm import Session
 
+from ..readonly import mark_written
+
 # Below this many rows an UPDATE per row costs less than a temporary table.
 TEMP_TABLE_FROM = 200
 
@@ -18,8 +20,12 @@ def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def _driver(session: Session):
-    return session.connection().connection.driver_connection
+def driver(session: Session):
+    """The raw driver connection, for COPY and executemany. What runs on it bypasses
+    SQLAlchemy's events, so the transaction is marked as written here (readonly.py)."""
+    connection = session.connection()
+    mark_written(connection)
+    return connection.connection.driver_connection
 
 
 def _sqlite_rows(session: Session, table: Table, columns: Sequence[str], rows):
@@ -68,7 +74,7 @@ def _copy(cursor, name: str, columns: Sequence[str], rows) -> int:
 def insert_rows(session: Session, table: Table, columns: Sequence[str],
                 rows: Iterable[Sequence]) -> int:
     """Insert tuples of `columns`; returns how many."""
-    raw = _driver(session)
+    raw = driver(session)
     if _dialect(session) == "postgresql":
         with raw.cursor() as cursor:
             return _copy(cursor, table.name, columns, rows)
@@ -93,7 +99,7 @@ def update_rows(session: Session, table: Table, columns: Sequence[str],
         return
     if isinstance(rows[0], dict):
         rows = [(r["id"], *(r[name] for name in columns)) for r in rows]
-    raw = _driver(session)
+    raw = driver(session)
     sets = ", ".join(f"{name} = ?" for name in columns)
     if _dialect(session) != "postgresql":
         statement = f"UPDATE {table.name} SET {sets} WHERE id = ?"  # nosec B608

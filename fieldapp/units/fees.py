@@ -85,16 +85,19 @@ def late_fee_of(money: UnitMoney, policy: Policy, waived: int, today: date) -> U
 
 
 def unit_money(session: Session, units: dict[int, tuple[Policy, int]],
-               today: date) -> dict[int, UnitMoney]:
-    """Bills, payments and plan pauses of these units: three queries in all."""
+               today: date, bills: dict[int, list[BillDue]] | None = None
+               ) -> dict[int, UnitMoney]:
+    """Bills, payments and plan pauses of these units: three queries in all (two when
+    the caller has read the bills already)."""
     if not units:
         return {}
     ids = list(units)
     conn, arrays = session.connection(), uses_arrays(session)
-    bills: dict[int, list[BillDue]] = {i: [] for i in ids}
-    for b in conn.execute(select(Bill.id, Bill.unit_id, Bill.amount_fen, Bill.due_date)
-                          .where(in_ids(Bill.unit_id, ids, arrays))):
-        bills[b.unit_id].append(BillDue(b.id, b.amount_fen, b.due_date))
+    if bills is None:
+        bills = {i: [] for i in ids}
+        for b in conn.execute(select(Bill.id, Bill.unit_id, Bill.amount_fen, Bill.due_date)
+                              .where(in_ids(Bill.unit_id, ids, arrays))):
+            bills[b.unit_id].append(BillDue(b.id, b.amount_fen, b.due_date))
     payments: dict[int, list[DatedPayment]] = {i: [] for i in ids}
     for p in conn.execute(select(Payment.id, Payment.unit_id, Payment.amount_fen,
                                  Payment.paid_on, Payment.bill_id, Payment.reverses_id)
@@ -105,7 +108,7 @@ def unit_money(session: Session, units: dict[int, tuple[Policy, int]],
     pausing = [i for i in ids if units[i][0].plan_pauses_late_fee]
     if pausing:
         for plan in session.scalars(select(InstallmentPlan).where(
-                InstallmentPlan.unit_id.in_(pausing))):
+                in_ids(InstallmentPlan.unit_id, pausing, arrays))):
             if (span := plan.paused_range(today)) is not None:
                 paused[plan.unit_id].append(span)
     return {i: UnitMoney(bills[i], payments[i], paused[i]) for i in ids}

@@ -17,6 +17,7 @@ from ..domain.arrears import (
     overdue_band,
     with_earliest_band,
 )
+from ..domain.allocation import BillDue
 from ..domain.latefee import UnitLateFee
 from ..models import (
     Bill,
@@ -61,16 +62,17 @@ class UnitCard:
 
 
 def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
-    policy = session.scalar(select(Policy).where(
-        Policy.community_id == unit.building.community_id))
-    bills = list(session.scalars(
-        select(Bill).where(Bill.unit_id == unit.id, Bill.paid_fen < Bill.amount_fen)
-        .order_by(Bill.due_date, Bill.id)))
+    policy = unit.building.community.policy  # loaded with the unit (access.py)
+    every_bill = list(session.scalars(
+        select(Bill).where(Bill.unit_id == unit.id).order_by(Bill.due_date, Bill.id)))
+    bills = [b for b in every_bill if b.paid_fen < b.amount_fen]
     lines = [BillLine(b, b.outstanding_fen, is_overdue(b.due_date, today),
                       days_overdue(b.due_date, today)) for b in bills]
     arrears = arrears_of(bills, today)
     days = days_overdue(arrears.oldest_unpaid_due, today) if arrears.arrears_fen else 0
-    money = unit_money(session, {unit.id: (policy, unit.late_fee_waived_fen)}, today)[unit.id]
+    # The fee reads the whole history, paid bills too: the same rows, not a second query.
+    money = unit_money(session, {unit.id: (policy, unit.late_fee_waived_fen)}, today, {
+        unit.id: [BillDue(b.id, b.amount_fen, b.due_date) for b in every_bill]})[unit.id]
     fee = late_fee_of(money, policy, unit.late_fee_waived_fen, today)
     credit = money.credit_fen()
     visits = timeline(session, unit.id)
