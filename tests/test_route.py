@@ -374,3 +374,37 @@ def test_units_visited_today_go_below_unless_the_user_turns_it_off(client, login
     client.post("/account/route", data={})
     client.get("/account")
     assert [x[0] for x in rows(client.get("/route"))] == [visited, other]
+
+
+def test_the_page_query_reads_the_route_index_alone(client, login_as, patch):
+    """Sorting and paging a patch read ix_unit_route and no table row: the page's rows
+    are fetched by id afterwards, 30 of them, not the patch's 1,200."""
+    from sqlalchemy import event, text
+
+    from fieldapp.extensions import db
+    hk, b1, *_ = patch
+    for days in (10, 40, 100):
+        overdue(make_unit(b1), days, 10_000)
+    login_as(hk)
+    seen = []
+
+    def keep(conn, cursor, statement, params, context, many):
+        if statement.startswith("SELECT unit.id, unit.updated_at") and "LIMIT" in statement:
+            seen.append((statement, params))
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert client.get("/route").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    statement, params = seen[0]
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "sqlite":
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, params))
+            assert "COVERING INDEX ix_unit_route" in plan, plan
+        else:
+            conn.execute(text("SET enable_seqscan = off"))  # a tiny table scans anyway
+            conn.execute(text("SET enable_bitmapscan = off"))
+            plan = " ".join(row[0] for row in conn.exec_driver_sql(
+                "EXPLAIN " + statement, params))
+            assert "Index Only Scan using ix_unit_route" in plan, plan

@@ -193,10 +193,11 @@ class Unit(db.Model):
     __table_args__ = (
         UniqueConstraint("building_id", "number", name="uq_unit_building_number"),
         # Serves the route list: a patch's overdue units by oldest due date, with every
-        # column its sorting reads, so PostgreSQL answers from the index alone.
+        # column its sorting reads, so PostgreSQL answers from the index alone (the id
+        # included: SQLite's indexes carry it as the rowid, PostgreSQL's do not).
         Index("ix_unit_route", "building_id", "oldest_unpaid_due", "arrears_fen", "on_hold",
               "promise_status", "next_promise_date", "plan_status", "last_visit_at",
-              "updated_at", "floor", "number"),
+              "updated_at", "floor", "number", postgresql_include=["id"]),
         Index("ix_unit_valid_until", "arrears_valid_until"),
         Index("ix_unit_building_updated", "building_id", "updated_at"),
         CheckConstraint("arrears_fen >= 0 AND unpaid_fen >= arrears_fen", name="arrears"),

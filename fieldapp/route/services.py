@@ -313,7 +313,7 @@ ROW_COLUMNS = (Unit.id, Unit.number, Unit.floor, Unit.building_id, Unit.arrears_
                Unit.oldest_unpaid_due, Unit.late_fee_waived_fen, Unit.last_visit_at,
                Unit.last_visit_outcome, Unit.next_promise_date, Unit.promise_status,
                Unit.plan_status, Unit.broken_promises_in_row, Unit.on_hold, Unit.rectified_at,
-               Unit.updated_at, Building.name, Building.community_id)
+               Unit.updated_at)
 
 
 def _first_owner(column):
@@ -324,10 +324,18 @@ def _first_owner(column):
             .order_by(Contact.id).limit(1).correlate(Unit).scalar_subquery())
 
 
+def _of_building(column):
+    """The row's building's `column`, looked up by key per row: a join let PostgreSQL
+    hash every building of the estate for a page of 30 units."""
+    return select(column).where(Building.id == Unit.building_id).correlate(Unit) \
+        .scalar_subquery()
+
+
 def _rows_by_id_query(arrays: bool):
-    return select(*ROW_COLUMNS, _first_owner(Contact.surname).label("owner_surname"),
+    return select(*ROW_COLUMNS, _of_building(Building.name).label("name"),
+                  _of_building(Building.community_id).label("community_id"),
+                  _first_owner(Contact.surname).label("owner_surname"),
                   _first_owner(Contact.phone).label("owner_phone")) \
-        .join(Building, Building.id == Unit.building_id) \
         .where(in_ids(Unit.id, "ids", arrays))
 
 
