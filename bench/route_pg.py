@@ -75,7 +75,7 @@ def main() -> None:
     sqlite_app, _ = build(args.units)
     pg_app, _ = build(args.units, url)
     print(f"databases ready in {time.perf_counter() - started:.0f} s; median of "
-          f"{args.requests} in-process requests each, alternating")
+          f"{args.requests} in-process requests each, SQLite's pages then PostgreSQL's")
     lite = pages(sqlite_app, args.requests, False)
     post = pages(pg_app, args.requests, args.explain)
     print(f"\n{'page':<42}{'SQLite':>10}{'PostgreSQL':>12}{'ratio':>8}   target")
