@@ -11,6 +11,7 @@ is the app's own (fieldapp/photos/similar.py) against photo tables of 10k, 100k 
 rows, with hashes spread evenly and, harder, in look-alike groups (doors of one estate).
 
     .venv/bin/python bench/review_queue.py [--visits 1000000] [--units 120000] [--requests 200]
+                                           [--lookup-only]
 """
 from __future__ import annotations
 
@@ -291,39 +292,100 @@ def floor_page(conn: sqlite3.Connection, env: jinja2.Environment, context: dict)
 
 # --- near-duplicate lookup ------------------------------------------------------------------
 
-def photo_table(size: int, grouped: bool) -> Path:
-    """A photo table of `size` rows with the app's schema and indexes (kept between runs).
-    Grouped: 1,000 look-alike groups, each photo 10-20 bits from its group's centre."""
-    path = DATA / f"photos-{size}-{'grouped' if grouped else 'even'}.sqlite3"
-    if path.exists():
-        _same_indexes(path)
-        return path
-    engine = create_engine(f"sqlite:///{path}")
-    Photo.__table__.create(engine)
-    engine.dispose()
+PHOTO_COLUMNS = ("id, sha256, format, size_bytes, width, height, created_at, phash, "
+                 "phash_b0, phash_b1, phash_b2, phash_b3")
+
+
+def photo_rows(size: int, grouped: bool):
+    """The photo rows of a table of `size`: random hashes, or (grouped) 1,000 look-alike
+    groups, each photo 10-20 bits from its group's centre."""
     rnd = random.Random(size)
     centres = [rnd.getrandbits(64) for _ in range(1000)]
-    conn = sqlite3.connect(path)
-    conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
-                       "PRAGMA cache_size=-200000;")
-    batch = []
     for i in range(1, size + 1):
         h = rnd.getrandbits(64)
         if grouped:
             h = rnd.choice(centres)
             for bit in rnd.sample(range(64), rnd.randint(10, 20)):
                 h ^= 1 << bit
-        batch.append((i, f"{i:064x}", "JPEG", 1, 1, 1, "2026-01-01 00:00:00.000000",
-                      to_signed(h), *bands(h)))
-        if len(batch) >= CHUNK or i == size:
-            conn.executemany("INSERT INTO photo (id, sha256, format, size_bytes, width, height, "
-                             "created_at, phash, phash_b0, phash_b1, phash_b2, phash_b3) "
+        yield (i, f"{i:064x}", "JPEG", 1, 1, 1, "2026-01-01 00:00:00.000000",
+               to_signed(h), *bands(h))
+
+
+def photo_table(size: int, grouped: bool) -> str:
+    """The URL of a SQLite photo table of `size` rows with the app's schema and indexes
+    (kept between runs)."""
+    path = DATA / f"photos-{size}-{'grouped' if grouped else 'even'}.sqlite3"
+    if path.exists():
+        _same_indexes(path)
+        return f"sqlite:///{path}"
+    engine = create_engine(f"sqlite:///{path}")
+    Photo.__table__.create(engine)
+    engine.dispose()
+    conn = sqlite3.connect(path)
+    conn.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; "
+                       "PRAGMA cache_size=-200000;")
+    batch = []
+    for row in photo_rows(size, grouped):
+        batch.append(row)
+        if len(batch) >= CHUNK or row[0] == size:
+            conn.executemany(f"INSERT INTO photo ({PHOTO_COLUMNS}) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", batch)
             batch.clear()
     conn.execute("ANALYZE")
     conn.commit()
     conn.close()
-    return path
+    return f"sqlite:///{path}"
+
+
+def pg_photo_table(server: str, size: int, grouped: bool) -> str:
+    """The same photo table in its own PostgreSQL database (the app's schema, loaded
+    with COPY, kept between runs in the bench cluster)."""
+    name = f"photos_{size}_{'grouped' if grouped else 'even'}"
+    url = server.rsplit("/", 1)[0] + "/" + name
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.exec_driver_sql(
+            f"SELECT 1 FROM pg_database WHERE datname = '{name}'").scalar()
+        if exists:
+            engine = create_engine(url)
+            with engine.connect() as c:
+                exists = c.exec_driver_sql("SELECT count(*) FROM photo").scalar() == size
+            engine.dispose()
+            if not exists:
+                conn.exec_driver_sql(f"DROP DATABASE {name}")
+            else:
+                _vacuumed(url)
+        if not exists:
+            conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    admin.dispose()
+    if exists:
+        return url
+    engine = create_engine(url)
+    db.metadata.create_all(engine)
+    raw = engine.raw_connection()
+    with raw.driver_connection.cursor() as cur:
+        with cur.copy(f"COPY photo ({PHOTO_COLUMNS}) FROM STDIN") as copy:
+            for row in photo_rows(size, grouped):
+                copy.write_row(row)
+    raw.driver_connection.commit()
+    raw.close()
+    engine.dispose()
+    _vacuumed(url)
+    return url
+
+
+def _vacuumed(url: str) -> None:
+    """Vacuumed until the visibility map covers the table, as autovacuum keeps an
+    insert-only table in production: else each index entry costs a heap visit."""
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        for _ in range(5):
+            pages, visible = conn.exec_driver_sql(
+                "SELECT relpages, relallvisible FROM pg_class WHERE relname = 'photo'").one()
+            if pages and visible >= pages * 0.99:
+                break
+            conn.exec_driver_sql("VACUUM ANALYZE photo")
+    engine.dispose()
 
 
 def _same_indexes(path: Path) -> None:
@@ -341,26 +403,40 @@ def _same_indexes(path: Path) -> None:
     conn.close()
 
 
-def lookup(size: int, grouped: bool, n: int) -> dict[str, float]:
-    """Median ms of the app's lookup: half the queries near a stored photo (3 bits off),
-    half anywhere; the candidates the bands returned; and a full scan for contrast."""
-    engine = create_engine(f"sqlite:///{photo_table(size, grouped)}")
-    rnd = random.Random(7)
-    with Session(engine) as session:
-        stored = [h for (h,) in session.execute(select(Photo.phash).where(
+class Lookup:
+    """The app's lookup on one photo table: half the queries near a stored photo (3 bits
+    off), half anywhere."""
+
+    def __init__(self, url: str, size: int, n: int):
+        self.engine, self.size = create_engine(url), size
+        self.session = Session(self.engine)
+        rnd = random.Random(7)
+        stored = [h for (h,) in self.session.execute(select(Photo.phash).where(
             Photo.id.in_([rnd.randint(1, size) for _ in range(n)])))]
-        queries = []
+        self.queries = []
         for i in range(n):
             h = rnd.getrandbits(64) if i % 2 else stored[i % len(stored)]
             for bit in rnd.sample(range(64), 3):
                 h ^= 1 << bit
-            queries.append(h)
-        it = iter(queries * 2)
-        ms = timed(lambda: similar_photos(session, next(it)), n - 10)
+            self.queries.append(h)
+        self.next = iter(self.queries * 1000).__next__
+        self.samples: list[float] = []
+
+    def run(self, k: int, keep: bool = True) -> None:
+        for _ in range(k):
+            t = time.perf_counter()
+            similar_photos(self.session, self.next())
+            if keep:
+                self.samples.append((time.perf_counter() - t) * 1000)
+
+    def figures(self) -> dict[str, float]:
+        """Median ms; the candidates the bands give the database's Hamming check and
+        the photos it returns (means of 40 queries); a full scan for contrast."""
         from sqlalchemy import or_
 
         from fieldapp.domain.photohash import band_probes
         from fieldapp.photos.similar import BAND_COLUMNS
+        session, queries = self.session, self.queries
         candidates = statistics.mean(session.scalar(select(func.count()).select_from(Photo).where(
             or_(*[c.in_(band_probes(v)) for c, v in zip(BAND_COLUMNS, bands(h))])))
             for h in queries[:40])
@@ -370,10 +446,12 @@ def lookup(size: int, grouped: bool, n: int) -> dict[str, float]:
             q = queries[0]
             return [pid for pid, h in session.execute(select(Photo.id, Photo.phash))
                     if hamming(q, h) <= 7]
-        scan_ms = timed(scan, 3) if size <= 100_000 else \
+        scan_ms = timed(scan, 3) if self.size <= 100_000 else \
             statistics.median([_once(scan) for _ in range(2)])
-    engine.dispose()
-    return {"ms": ms, "candidates": candidates, "found": found, "scan": scan_ms}
+        self.session.close()
+        self.engine.dispose()
+        return {"ms": statistics.median(self.samples), "candidates": candidates,
+                "found": found, "scan": scan_ms}
 
 
 def _once(fn) -> float:
@@ -387,7 +465,12 @@ def main() -> None:
     parser.add_argument("--visits", type=int, default=1_000_000)
     parser.add_argument("--units", type=int, default=120_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--lookup-only", action="store_true",
+                        help="only the near-duplicate lookup, not the queue")
     args = parser.parse_args()
+    if args.lookup_only:
+        near_duplicates(args.requests)
+        return
     print(f"Review queue bench: {args.visits:,} visits, median of {args.requests} "
           f"in-process requests")
     app, path = build(args.visits, args.units)
@@ -430,20 +513,41 @@ def main() -> None:
     print(f"{'  filtered: one housekeeper, no flag':<52}{by_hk:>9.2f} ms")
     print(f"{'  a page deep in the queue (before=900000)':<52}{older:>9.2f} ms")
     print(f"{'queue page 1 HTML':<52}{len(first.data) / 1024:>9.1f} KB")
+    near_duplicates(args.requests)
+
+
+def near_duplicates(requests: int) -> None:
     print("\nNear-duplicate lookup (fieldapp/photos/similar.py), median of "
-          f"{args.requests} lookups")
-    print(f"{'photos':>10} {'hashes':>8} {'lookup':>10} {'candidates':>11} {'found':>6} "
-          f"{'full scan':>11}")
+          f"{requests} lookups; candidates = band matches the database checks, "
+          "found = photos it returns")
+    print(f"{'database':<11}{'photos':>10} {'hashes':>8} {'lookup':>10} {'candidates':>11} "
+          f"{'found':>6} {'full scan':>11}")
+    from bench import pg
+    server = pg.start()
     results = {}
-    for grouped in (False, True):
-        for size in (10_000, 100_000, 1_000_000):
-            res = results[(size, grouped)] = lookup(size, grouped, args.requests)
-            print(f"{size:>10,} {'grouped' if grouped else 'even':>8} {res['ms']:>7.3f} ms "
-                  f"{res['candidates']:>11.1f} {res['found']:>6.2f} {res['scan']:>8.0f} ms")
-    for grouped in (False, True):
-        growth = results[(1_000_000, grouped)]["ms"] / results[(10_000, grouped)]["ms"]
-        print(f"{'growth 10k -> 1M photos, ' + ('grouped' if grouped else 'even'):<52}"
-              f"{growth:>11.2f}x   flat (a scan grows 100x)")
+    sizes = (10_000, 100_000, 1_000_000)
+    for database in ("sqlite", "postgresql"):
+        for grouped in (False, True):
+            urls = [photo_table(size, grouped) if database == "sqlite" else
+                    pg_photo_table(server, size, grouped) for size in sizes]
+            lookups = [Lookup(url, size, requests) for url, size in zip(urls, sizes)]
+            for each in lookups:
+                each.run(20, keep=False)
+            # The sizes take turns, so that a slower moment of the machine falls on all.
+            for _ in range(10):
+                for each in lookups:
+                    each.run(max(1, requests // 10))
+            for size, each in zip(sizes, lookups):
+                res = results[(database, size, grouped)] = each.figures()
+                print(f"{database:<11}{size:>10,} {'grouped' if grouped else 'even':>8} "
+                      f"{res['ms']:>7.3f} ms {res['candidates']:>11.1f} {res['found']:>6.2f} "
+                      f"{res['scan']:>8.0f} ms", flush=True)
+    for database in ("sqlite", "postgresql"):
+        for grouped in (False, True):
+            growth = (results[(database, 1_000_000, grouped)]["ms"]
+                      / results[(database, 10_000, grouped)]["ms"])
+            label = f"growth 10k -> 1M photos, {database}, {'grouped' if grouped else 'even'}"
+            print(f"{label:<52}{growth:>11.2f}x   flat (a scan grows 100x)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ROOT, Config
+from .domain.photohash import hamming_of_stored
 from .extensions import babel, csrf, db, htmx_ext, login_manager, migrate
 from .limits import DEFAULT
 from .params import IdConverter, with_clean_params
@@ -104,8 +105,11 @@ def _select_locale() -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, _record):
-    # WAL lets the route list read while a visit is written; SQLite needs FKs switched on.
+    # WAL lets the route list read while a visit is written; SQLite needs FKs switched on,
+    # and the near-duplicate check's Hamming distance (PostgreSQL's bit_count).
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.create_function("hamming64", 2, hamming_of_stored,
+                                          deterministic=True)
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA journal_mode=WAL")

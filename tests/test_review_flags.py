@@ -291,10 +291,51 @@ def test_every_hash_within_seven_bits_is_found_through_the_bands(app):
             assert found.get(ids[to_signed(h)]) == len(flips)
 
 
+def _store_hashes(hashes):
+    for i, h in enumerate(hashes):
+        db.session.add(Photo(sha256=f"{i:064x}", format="JPEG", size_bytes=1, width=1, height=1,
+                             phash=None if h is None else to_signed(h),
+                             **({} if h is None else {f"phash_b{b}": v for b, v in
+                                                      enumerate(bands(h))})))
+    db.session.commit()
+    return [pid for (pid,) in db.session.execute(select(Photo.id).order_by(Photo.id))]
+
+
+def test_the_database_counts_differing_bits_as_python_does(app):
+    """The Hamming check runs in the database (bit_count on PostgreSQL, hamming64 on
+    SQLite): for hashes with the sign bit set or not, it agrees with the plain
+    function, and a photo without a hash differs by nothing known."""
+    from sqlalchemy import BigInteger, literal
+
+    from fieldapp.photos.similar import differing_bits
+    rnd = random.Random(11)
+    hashes = [0, (1 << 64) - 1, 1 << 63, (1 << 63) - 1] + [rnd.getrandbits(64) for _ in range(40)]
+    ids = _store_hashes(hashes + [None])
+    for q in (0, 1 << 63, rnd.getrandbits(64), to_signed(rnd.getrandbits(64))):
+        got = dict(db.session.execute(select(Photo.id, differing_bits(
+            Photo.phash, literal(to_signed(q), BigInteger())))).all())
+        assert [got[pid] for pid in ids] == [hamming(q, h) for h in hashes] + [None]
+
+
+def test_band_candidates_beyond_the_limit_stay_in_the_database(app):
+    """A stored hash sharing a whole band with the query but 8 bits away elsewhere is a
+    band candidate, never a match; `max_bits` narrows what comes back."""
+    from fieldapp.photos.similar import candidates_query
+    h = 0x0123_4567_89AB_CDEF
+    eight_off = h ^ 0b111 << 16 ^ 0b111 << 32 ^ 0b11 << 48     # band 3 untouched
+    five_off = h ^ 0b11111 << 20
+    far, near = _store_hashes([eight_off, five_off])
+    assert {pid for pid, _ in db.session.execute(candidates_query(h, 64))} == {far, near}
+    assert dict(similar_photos(db.session, h)) == {near: 5}
+    assert similar_photos(db.session, h, max_bits=4) == []
+    assert hamming(five_off, eight_off) == 13
+    assert similar_photos(db.session, five_off, exclude_id=near) == []
+
+
 def test_the_near_duplicate_check_is_an_index_lookup(app):
     """The plan reads the four band indexes and nothing else: never the whole photo
     table, nor a table row per candidate (on SQLite "COVERING INDEX", on PostgreSQL an
-    index-only scan per band)."""
+    index-only scan per band, the Hamming check filtering its entries)."""
     from fieldapp.photos.similar import candidates_query
     engine = db.engine
     sql = str(candidates_query(0x0123456789ABCDEF).compile(
@@ -310,6 +351,7 @@ def test_the_near_duplicate_check_is_an_index_lookup(app):
             conn.exec_driver_sql("SET enable_bitmapscan = off")
             plan = " ".join(row[0] for row in conn.execute(text("EXPLAIN " + sql)))
             assert plan.count("Index Only Scan using ix_photo_phash_b") == 4, plan
+            assert plan.count("Filter: (bit_count(") == 4, plan  # on the index entries
             assert "Seq Scan" not in plan, plan
 
 

@@ -16,15 +16,17 @@ SEARCH_BITS = BANDS * 2 - 1
 # (tests/test_review_flags.py holds both kinds of pictures). As many as the bands find.
 NEAR_BITS = SEARCH_BITS
 _MASK = (1 << BAND_BITS) - 1
+_MASK64 = (1 << 64) - 1
 
 
 def to_signed(h: int) -> int:
-    """An unsigned 64-bit hash as the signed integer a BIGINT column holds."""
+    """A 64-bit hash, signed or not, as the signed integer a BIGINT column holds."""
+    h = to_unsigned(h)
     return h - (1 << 64) if h >= 1 << 63 else h
 
 
 def to_unsigned(h: int) -> int:
-    return h + (1 << 64) if h < 0 else h
+    return h & _MASK64
 
 
 def bands(h: int) -> tuple[int, ...]:
@@ -40,3 +42,9 @@ def band_probes(value: int) -> list[int]:
 
 def hamming(a: int, b: int) -> int:
     return (to_unsigned(a) ^ to_unsigned(b)).bit_count()
+
+
+def hamming_of_stored(a: int | None, b: int | None) -> int | None:
+    """Hamming distance of two stored (signed) hashes, NULL if either is: the SQLite
+    function `hamming64` (PostgreSQL has bit_count)."""
+    return None if a is None or b is None else ((a ^ b) & _MASK64).bit_count()
