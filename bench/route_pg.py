@@ -1,7 +1,8 @@
 """PostgreSQL against SQLite for the same pages in the same run (DESIGN.md §7:
 "each page ≤ 1.0× its time on SQLite"): the route list, a further page, the unit card
 and the Today list on the 120,000-unit database, seeded into a throwaway PostgreSQL 15
-cluster (kept under bench/.data/) with COPY.
+cluster (kept under bench/.data/) with COPY. The two databases take turns in short
+rounds, so the ratio holds when the machine's speed drifts during the run.
 
     .venv/bin/python bench/route_pg.py [--units 120000] [--requests 200] [--explain]
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -18,12 +20,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select  # noqa: E402
 
 from bench import pg  # noqa: E402
-from bench.route_list import PASSWORD, USERNAME, build, ok, timed  # noqa: E402
+from bench.route_list import PASSWORD, USERNAME, build, ok  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
 from fieldapp.models import Unit, User  # noqa: E402
 
 
-def pages(app, n: int, explain: bool) -> dict[str, float]:
+def pages(app, explain: bool) -> dict:
+    """name -> a function requesting that page once."""
     client = app.test_client()
     assert client.post("/login", data={"username": USERNAME, "password": PASSWORD}
                        ).status_code == 303
@@ -37,14 +40,33 @@ def pages(app, n: int, explain: bool) -> dict[str, float]:
     if explain:
         _explain(app, client)
     return {
-        "route list page 1": timed(lambda: ok(client.get("/route")), n),
-        "route list page 1, fees computed again": timed(
-            lambda: (FEES._fees.clear(), ok(client.get("/route"))), n),
-        "route list page 3 (htmx)": timed(lambda: ok(client.get(
-            "/route?page=3", headers={"HX-Request": "true"})), n),
-        "unit card": timed(lambda: ok(client.get(f"/units/{rnd.choice(ids)}")), n),
-        "today": timed(lambda: ok(client.get("/today")), n),
+        "route list page 1": lambda: ok(client.get("/route")),
+        "route list page 1, fees computed again": lambda: (FEES._fees.clear(),
+                                                           ok(client.get("/route"))),
+        "route list page 3 (htmx)": lambda: ok(client.get(
+            "/route?page=3", headers={"HX-Request": "true"})),
+        "unit card": lambda: ok(client.get(f"/units/{rnd.choice(ids)}")),
+        "today": lambda: ok(client.get("/today")),
     }
+
+
+def interleaved(sides: dict[str, dict], n: int, rounds: int = 10) -> dict[str, dict]:
+    """Median ms per side and page, the two databases taking turns in short rounds, so
+    that a slower minute of the machine falls on both."""
+    samples = {side: {name: [] for name in fns} for side, fns in sides.items()}
+    for fns in sides.values():
+        for fn in fns.values():
+            for _ in range(10):
+                fn()
+    for _ in range(rounds):
+        for side, fns in sides.items():
+            for name, fn in fns.items():
+                for _ in range(max(1, n // rounds)):
+                    t = time.perf_counter()
+                    fn()
+                    samples[side][name].append((time.perf_counter() - t) * 1000)
+    return {side: {name: statistics.median(v) for name, v in pages_.items()}
+            for side, pages_ in samples.items()}
 
 
 def _explain(app, client) -> None:
@@ -75,9 +97,11 @@ def main() -> None:
     sqlite_app, _ = build(args.units)
     pg_app, _ = build(args.units, url)
     print(f"databases ready in {time.perf_counter() - started:.0f} s; median of "
-          f"{args.requests} in-process requests each, SQLite's pages then PostgreSQL's")
-    lite = pages(sqlite_app, args.requests, False)
-    post = pages(pg_app, args.requests, args.explain)
+          f"{args.requests} in-process requests each, the databases taking turns in "
+          "rounds of a twentieth")
+    times = interleaved({"sqlite": pages(sqlite_app, False),
+                         "postgresql": pages(pg_app, args.explain)}, args.requests, 20)
+    lite, post = times["sqlite"], times["postgresql"]
     print(f"\n{'page':<42}{'SQLite':>10}{'PostgreSQL':>12}{'ratio':>8}   target")
     for name in lite:
         print(f"{name:<42}{lite[name]:>8.2f}ms{post[name]:>10.2f}ms"
