@@ -50,7 +50,7 @@ def busy_patch(app):
 # The most statements each page may cost (a signed-in request includes loading the
 # user and its session): raise one only with a reason in the commit.
 BUDGET = {"route list": 9, "route list reused": 4, "route list page 2": 9,
-          "unit card": 14, "visit form": 3, "today": 6}
+          "unit card": 12, "visit form": 3, "today": 6}
 
 
 def test_pages_cost_a_bounded_number_of_statements(app, busy_patch):

@@ -85,10 +85,11 @@ def late_fee_of(money: UnitMoney, policy: Policy, waived: int, today: date) -> U
 
 
 def unit_money(session: Session, units: dict[int, tuple[Policy, int]],
-               today: date, bills: dict[int, list[BillDue]] | None = None
+               today: date, bills: dict[int, list[BillDue]] | None = None,
+               plans: dict[int, list[InstallmentPlan]] | None = None
                ) -> dict[int, UnitMoney]:
-    """Bills, payments and plan pauses of these units: three queries in all (two when
-    the caller has read the bills already)."""
+    """Bills, payments and plan pauses of these units: three queries in all (one when
+    the caller has read the bills and plans already)."""
     if not units:
         return {}
     ids = list(units)
@@ -106,9 +107,13 @@ def unit_money(session: Session, units: dict[int, tuple[Policy, int]],
                                                 p.reverses_id))
     paused: dict[int, list[tuple[date, date]]] = {i: [] for i in ids}
     pausing = [i for i in ids if units[i][0].plan_pauses_late_fee]
-    if pausing:
+    if pausing and plans is None:
+        plans = {i: [] for i in ids}
         for plan in session.scalars(select(InstallmentPlan).where(
                 in_ids(InstallmentPlan.unit_id, pausing, arrays))):
+            plans[plan.unit_id].append(plan)
+    for i in pausing:
+        for plan in plans[i]:
             if (span := plan.paused_range(today)) is not None:
-                paused[plan.unit_id].append(span)
+                paused[i].append(span)
     return {i: UnitMoney(bills[i], payments[i], paused[i]) for i in ids}

@@ -40,4 +40,4 @@ def render_card(unit, status: int = 200, **extra):
 
 @bp.get("/units/<int:unit_id>")
 def card(unit_id: int):
-    return render_card(get_unit_or_404(unit_id, current_user))
+    return render_card(get_unit_or_404(unit_id, current_user, with_contacts=True))

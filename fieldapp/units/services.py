@@ -70,9 +70,15 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
                       days_overdue(b.due_date, today)) for b in bills]
     arrears = arrears_of(bills, today)
     days = days_overdue(arrears.oldest_unpaid_due, today) if arrears.arrears_fen else 0
+    # Every plan, newest first: the fee's pauses and the card's plan from one query.
+    plans = list(session.scalars(
+        select(InstallmentPlan).where(InstallmentPlan.unit_id == unit.id)
+        .options(selectinload(InstallmentPlan.installments))
+        .order_by(InstallmentPlan.id.desc())))
     # The fee reads the whole history, paid bills too: the same rows, not a second query.
     money = unit_money(session, {unit.id: (policy, unit.late_fee_waived_fen)}, today, {
-        unit.id: [BillDue(b.id, b.amount_fen, b.due_date) for b in every_bill]})[unit.id]
+        unit.id: [BillDue(b.id, b.amount_fen, b.due_date) for b in every_bill]},
+        {unit.id: plans})[unit.id]
     fee = late_fee_of(money, policy, unit.late_fee_waived_fen, today)
     credit = money.credit_fen()
     visits = timeline(session, unit.id)
@@ -84,10 +90,7 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     entries = [(_aware(v.created_at), "visit", v) for v in visits]
     entries += [(_aware(e.at), "repair", e) for o in orders for e in o.events]
     entries.sort(key=lambda entry: entry[0], reverse=True)
-    plan = session.scalar(select(InstallmentPlan).where(
-        InstallmentPlan.unit_id == unit.id, InstallmentPlan.status != PlanStatus.CANCELLED)
-        .options(selectinload(InstallmentPlan.installments))
-        .order_by(InstallmentPlan.id.desc()).limit(1))
+    plan = next((p for p in plans if p.status != PlanStatus.CANCELLED), None)
     promises = list(session.scalars(select(Promise).where(
         Promise.unit_id == unit.id, Promise.plan_id.is_(None))
         .order_by(Promise.due_date.desc(), Promise.id.desc()).limit(5)))
