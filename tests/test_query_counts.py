@@ -72,3 +72,39 @@ def test_pages_cost_a_bounded_number_of_statements(app, busy_patch):
     counted["route list reused"] = len(seen)
     over = {k: (v, BUDGET[k]) for k, v in counted.items() if v > BUDGET[k]}
     assert over == {}, counted
+
+
+def test_today_costs_the_same_for_two_items_or_twenty(app):
+    """Today's promises and decided waivers show their unit and building: read with
+    them, not one unit (and building) per item."""
+    from datetime import datetime, timezone
+
+    from fieldapp.models import Promise, PromiseStatus, Waiver, WaiverStatus
+    buildings = [make_building(), make_building()]
+    hk = make_user(Role.HOUSEKEEPER, buildings=buildings)
+    units = [make_unit(buildings[i % 2], number=f"{i:04d}") for i in range(20)]
+    for unit in units:
+        make_bill(unit, 50_000, TODAY - timedelta(days=40))
+    client = app.test_client()
+    assert client.post("/login", data={"username": hk.username,
+                                       "password": PASSWORD}).status_code == 303
+    client.get("/today")  # the day's catch-up is done once per session
+
+    def add(some):
+        for unit in some:
+            db.session.add(Promise(unit_id=unit.id, made_on=TODAY, due_date=TODAY,
+                                   amount_fen=10_000, status=PromiseStatus.OPEN,
+                                   created_by=hk.id))
+            db.session.add(Waiver(unit_id=unit.id, amount_fen=100, reason="r",
+                                  requested_by=hk.id, status=WaiverStatus.APPROVED,
+                                  decided_at=datetime.now(timezone.utc)))
+        db.session.commit()
+    counted = []
+    for some in (units[:2], units[2:]):
+        add(some)
+        with statements() as seen:
+            page = client.get("/today")
+        assert page.status_code == 200
+        counted.append(len(seen))
+    assert units[-1].number.encode() in page.data
+    assert counted[0] == counted[1] <= BUDGET["today"], counted

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..access import restrict_units
 from ..models import Contact, ContactKind, Promise, PromiseStatus, Unit, User, Waiver, WaiverStatus
@@ -33,6 +33,8 @@ class TodayList:
 
 def _owners(session: Session, unit_ids: set[int]) -> dict[int, Contact]:
     found: dict[int, Contact] = {}
+    if not unit_ids:  # an empty list is still a statement
+        return found
     for c in session.scalars(select(Contact).where(
             Contact.unit_id.in_(unit_ids),
             Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE])).order_by(Contact.id)):
@@ -49,18 +51,21 @@ def today_list(session: Session, user: User, today: date, tz: tzinfo,
             (Promise.due_date <= today + timedelta(days=AHEAD_DAYS))) | (
             (Promise.status == PromiseStatus.BROKEN) &
             (Promise.resolved_on >= today - timedelta(days=BROKEN_DAYS))))
+        # The unit and its building joined in (one row each): two round trips less on
+        # PostgreSQL than loading them after.
         .options(selectinload(Promise.plan),
-                 selectinload(Promise.unit).selectinload(Unit.building))
+                 joinedload(Promise.unit).joinedload(Unit.building))
         .order_by(Promise.due_date, Promise.id).limit(300)))
     since = datetime.combine(today - timedelta(days=DECIDED_DAYS), time(), tz)
     decided_q = select(Waiver).where(Waiver.status != WaiverStatus.PENDING,
-                                     Waiver.decided_at >= since, Waiver.unit_id.in_(units))
+                                     Waiver.decided_at >= since, Waiver.unit_id.in_(units)) \
+        .options(joinedload(Waiver.unit).joinedload(Unit.building))
     if not supervisor:
         decided_q = decided_q.where(Waiver.requested_by == user.id)
     decided = list(session.scalars(decided_q.order_by(Waiver.decided_at.desc()).limit(50)))
     flagged_units = list(session.scalars(select(Unit).where(
         Unit.id.in_(units), Unit.broken_promises_in_row >= 2, Unit.arrears_fen > 0)
-        .order_by(Unit.arrears_fen.desc()).limit(50))) if supervisor else []
+        .options(joinedload(Unit.building)).order_by(Unit.arrears_fen.desc()).limit(50))) if supervisor else []
     waiting = session.scalar(select(func.count()).select_from(Waiver).where(
         Waiver.status == WaiverStatus.PENDING, Waiver.unit_id.in_(units))) if supervisor else 0
     owners = _owners(session, {p.unit_id for p in promises} | {w.unit_id for w in decided} |
