@@ -113,7 +113,7 @@ def unit_money(session: Session, units: dict[int, tuple[Policy, int]],
                 in_ids(InstallmentPlan.unit_id, pausing, arrays))):
             plans[plan.unit_id].append(plan)
     for i in pausing:
-        for plan in plans[i]:
+        for plan in plans.get(i, ()):
             if (span := plan.paused_range(today)) is not None:
                 paused[i].append(span)
     return {i: UnitMoney(bills[i], payments[i], paused[i]) for i in ids}
