@@ -47,4 +47,4 @@ def hamming(a: int, b: int) -> int:
 def hamming_of_stored(a: int | None, b: int | None) -> int | None:
     """Hamming distance of two stored (signed) hashes, NULL if either is: the SQLite
     function `hamming64` (PostgreSQL has bit_count)."""
-    return None if a is None or b is None else ((a ^ b) & _MASK64).bit_count()
+    return None if a is None or b is None else hamming(a, b)

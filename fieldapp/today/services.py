@@ -65,7 +65,8 @@ def today_list(session: Session, user: User, today: date, tz: tzinfo,
     decided = list(session.scalars(decided_q.order_by(Waiver.decided_at.desc()).limit(50)))
     flagged_units = list(session.scalars(select(Unit).where(
         Unit.id.in_(units), Unit.broken_promises_in_row >= 2, Unit.arrears_fen > 0)
-        .options(joinedload(Unit.building)).order_by(Unit.arrears_fen.desc()).limit(50))) if supervisor else []
+        .options(joinedload(Unit.building))
+        .order_by(Unit.arrears_fen.desc()).limit(50))) if supervisor else []
     waiting = session.scalar(select(func.count()).select_from(Waiver).where(
         Waiver.status == WaiverStatus.PENDING, Waiver.unit_id.in_(units))) if supervisor else 0
     owners = _owners(session, {p.unit_id for p in promises} | {w.unit_id for w in decided} |
