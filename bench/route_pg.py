@@ -69,6 +69,36 @@ def interleaved(sides: dict[str, dict], n: int, rounds: int = 10) -> dict[str, d
             for side, pages_ in samples.items()}
 
 
+def round_trips(fns: dict) -> dict[str, int]:
+    """PostgreSQL round trips per page: statements plus transaction commands (BEGIN,
+    COMMIT, ROLLBACK), counted where psycopg sends them."""
+    import psycopg._connection_base as base
+    import psycopg.cursor as cursor
+    sent = []
+    command, execute = base.BaseConnection._exec_command, cursor.Cursor.execute
+
+    def counted_command(self, *args, **kwargs):
+        sent.append("command")
+        return command(self, *args, **kwargs)
+
+    def counted_execute(self, *args, **kwargs):
+        sent.append("statement")
+        return execute(self, *args, **kwargs)
+
+    base.BaseConnection._exec_command = counted_command
+    cursor.Cursor.execute = counted_execute
+    try:
+        counts = {}
+        for name, fn in fns.items():
+            fn()
+            sent.clear()
+            fn()
+            counts[name] = len(sent)
+        return counts
+    finally:
+        base.BaseConnection._exec_command, cursor.Cursor.execute = command, execute
+
+
 def _explain(app, client) -> None:
     """Print PostgreSQL's plans of the page's statements (EXPLAIN ANALYZE)."""
     from sqlalchemy import event
@@ -99,13 +129,16 @@ def main() -> None:
     print(f"databases ready in {time.perf_counter() - started:.0f} s; median of "
           f"{args.requests} in-process requests each, the databases taking turns in "
           "rounds of a twentieth")
-    times = interleaved({"sqlite": pages(sqlite_app, False),
-                         "postgresql": pages(pg_app, args.explain)}, args.requests, 20)
+    pg_pages = pages(pg_app, args.explain)
+    trips = round_trips(pg_pages)
+    times = interleaved({"sqlite": pages(sqlite_app, False), "postgresql": pg_pages},
+                        args.requests, 20)
     lite, post = times["sqlite"], times["postgresql"]
-    print(f"\n{'page':<42}{'SQLite':>10}{'PostgreSQL':>12}{'ratio':>8}   target")
+    print(f"\n{'page':<42}{'SQLite':>10}{'PostgreSQL':>12}{'ratio':>8}   target"
+          "   PostgreSQL round trips")
     for name in lite:
         print(f"{name:<42}{lite[name]:>8.2f}ms{post[name]:>10.2f}ms"
-              f"{post[name] / lite[name]:>7.2f}x   <= 1.0x")
+              f"{post[name] / lite[name]:>7.2f}x   <= 1.0x  {trips[name]:>6}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import ROOT, Config
+from .config import ROOT, Config, engine_options
 from .domain.photohash import hamming_of_stored
 from .extensions import babel, csrf, db, htmx_ext, login_manager, migrate
 from .limits import DEFAULT
@@ -30,6 +30,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(Config(app.instance_path).as_dict())
     if overrides:
         app.config.update(overrides)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     limits = app.config.get("LIMITS", DEFAULT)
     app.config["MAX_CONTENT_LENGTH"] = limits.request_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = limits.form_field_bytes
@@ -79,8 +81,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_cli(app)
     from .templating import init_app as init_templating
     init_templating(app)
-    from .readonly import init_app as init_readonly
-    init_readonly(app)
+    from .transactions import init_app as init_transactions
+    init_transactions(app)
 
     @app.after_request
     def security_headers(response):

@@ -52,9 +52,6 @@ class Config:
         self.FIELDAPP_TZ = os.environ.get("FIELDAPP_TZ", "Asia/Shanghai")
         # Pins "today" (YYYY-MM-DD) for benchmarks and demos that must not drift.
         self.FIXED_TODAY = os.environ.get("FIELDAPP_TODAY") or None
-        # A server database can drop idle connections; an SQLite file cannot.
-        self.SQLALCHEMY_ENGINE_OPTIONS = (
-            {} if self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") else {"pool_pre_ping": True})
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = self.FIELDAPP_ENV == "production"
@@ -107,3 +104,16 @@ def _normalise_db_url(url: str) -> str:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     return url
+
+
+def engine_options(url: str) -> dict:
+    """The pool's settings for the database at `url` (set after any override of the URL,
+    so a test or bench on PostgreSQL gets production's). The pool checks each connection
+    it hands out without a round trip (transactions.py); keepalives let the kernel notice
+    a server that vanished while the connection sat idle, so that check sees it, and
+    connections are renewed before a firewall's idle timeout can drop them silently."""
+    if url.startswith("sqlite"):
+        return {}
+    return {"pool_recycle": 1800,
+            "connect_args": {"keepalives": 1, "keepalives_idle": 60,
+                             "keepalives_interval": 10, "keepalives_count": 3}}

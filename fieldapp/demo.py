@@ -408,7 +408,7 @@ def copy_rows(session: Session, table, rows: list[dict]) -> None:
             arg = c.default.arg
             defaults[c.name] = arg if not callable(arg) else (lambda f=arg: f(None))
     names = [c.name for c in columns if c.name in rows[0] or c.name in defaults]
-    raw = driver(session)  # marks the transaction as written (readonly.py)
+    raw = driver(session)  # inside the session's transaction (transactions.py)
     with raw.cursor() as cur, cur.copy(
             f'COPY "{table.name}" ({", ".join(names)}) FROM STDIN') as copy:
         for row in rows:

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 from sqlalchemy import Date, DateTime, Table, false, func, select
 from sqlalchemy.orm import Session
 
-from ..readonly import mark_written
+from ..transactions import begin_writing
 
 # Below this many rows an UPDATE per row costs less than a temporary table.
 TEMP_TABLE_FROM = 200
@@ -22,9 +22,9 @@ def _dialect(session: Session) -> str:
 
 def driver(session: Session):
     """The raw driver connection, for COPY and executemany. What runs on it bypasses
-    SQLAlchemy's events, so the transaction is marked as written here (readonly.py)."""
+    SQLAlchemy's events, so the session's transaction is begun here (transactions.py)."""
     connection = session.connection()
-    mark_written(connection)
+    begin_writing(connection)
     return connection.connection.driver_connection
 
 
