@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select  # noqa: E402
 
 from bench import pg  # noqa: E402
-from bench.route_list import PASSWORD, USERNAME, build, ok  # noqa: E402
+from bench.route_list import DATA, PASSWORD, USERNAME, build, ok  # noqa: E402
 from fieldapp.extensions import db  # noqa: E402
 from fieldapp.models import Unit, User  # noqa: E402
 
@@ -99,6 +99,41 @@ def round_trips(fns: dict) -> dict[str, int]:
         base.BaseConnection._exec_command, cursor.Cursor.execute = command, execute
 
 
+def statement_cost(url: str, sqlite_path: Path, n: int = 300) -> dict[str, tuple[float, float]]:
+    """The floor under each PostgreSQL statement: one user looked up by primary key with
+    the bare drivers (psycopg, sqlite3), sent back to back and after 2 or 10 ms of client
+    work, as a page's statements are. Median ms per side. A PostgreSQL backend that has
+    been waiting on its socket for a few milliseconds takes longer to answer than one
+    kept busy; in-process SQLite has no server to wake."""
+    import sqlite3
+
+    import psycopg
+    query = 'SELECT id, username, role FROM "user" WHERE id = {}'
+    post = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True)
+    lite = sqlite3.connect(sqlite_path)
+
+    def median_ms(conn, mark: str, work_s: float) -> float:
+        sql = query.format(mark)
+        samples = []
+        for i in range(n + 20):
+            until = time.perf_counter() + work_s
+            while time.perf_counter() < until:  # the page's Python between statements
+                pass
+            t = time.perf_counter()
+            conn.execute(sql, (1,)).fetchall()
+            if i >= 20:
+                samples.append((time.perf_counter() - t) * 1000)
+        return statistics.median(samples)
+
+    try:
+        return {label: (median_ms(lite, "?", work), median_ms(post, "%s", work))
+                for label, work in (("back to back", 0.0), ("after 2 ms of client work", 0.002),
+                                    ("after 10 ms of client work", 0.010))}
+    finally:
+        post.close()
+        lite.close()
+
+
 def _explain(app, client) -> None:
     """Print PostgreSQL's plans of the page's statements (EXPLAIN ANALYZE)."""
     from sqlalchemy import event
@@ -139,6 +174,11 @@ def main() -> None:
     for name in lite:
         print(f"{name:<42}{lite[name]:>8.2f}ms{post[name]:>10.2f}ms"
               f"{post[name] / lite[name]:>7.2f}x   <= 1.0x  {trips[name]:>6}")
+    print("\none statement with the bare driver (a user by primary key): the floor under "
+          "each round trip above")
+    for label, (lite_ms, post_ms) in statement_cost(url, DATA / f"route-{args.units}.sqlite3"
+                                                    ).items():
+        print(f"{label:<42}{lite_ms:>8.3f}ms{post_ms:>10.3f}ms{post_ms / lite_ms:>7.1f}x")
 
 
 if __name__ == "__main__":
