@@ -2,6 +2,8 @@
 per anything) fails here, whatever the machine's speed."""
 from __future__ import annotations
 
+import io
+import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -9,7 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from fieldapp.extensions import db
-from fieldapp.models import Role
+from fieldapp.models import Role, WorkOrder
 from fieldapp.route.services import FEES
 
 from .factories import PASSWORD, TODAY, make_bill, make_building, make_payment, make_unit, \
@@ -108,3 +110,53 @@ def test_today_costs_the_same_for_two_items_or_twenty(app):
         counted.append(len(seen))
     assert units[-1].number.encode() in page.data
     assert counted[0] == counted[1] <= BUDGET["today"], counted
+
+
+
+def test_a_card_with_history_costs_a_few_statements_more_whatever_its_length(app):
+    """Visits with their photos, a field payment, a promise and who logged them, and work
+    orders with their complaint and events: each kind of thing read for all rows at once,
+    and a visit's one-per-visit parts joined to it."""
+    from .photos import door_scene, jpeg_of
+    from .test_visits import post_visit
+    building = make_building()
+    unit = make_unit(building)
+    make_bill(unit, 500_000, TODAY - timedelta(days=90))
+    hk = make_user(Role.HOUSEKEEPER, buildings=[building])
+    client = app.test_client()
+    assert client.post("/login", data={"username": hk.username,
+                                       "password": PASSWORD}).status_code == 303
+    client.get(f"/units/{unit.id}")  # the day's catch-up is done once per session
+
+    def card() -> int:
+        client.get(f"/units/{unit.id}")  # what a post leaves for the next read is done
+        with statements() as seen:
+            assert client.get(f"/units/{unit.id}").status_code == 200
+        return len(seen)
+
+    def visit_three_ways(seed: int) -> None:
+        kinds = [dict(outcome="paid_on_site", paid_amount="10", payment_ref=f"R{seed}"),
+                 dict(outcome="met_owner", reason="service", service_category="leak")]
+        if seed == 0:  # before the first complaint puts the unit on hold
+            kinds.append(dict(outcome="promised", reason="hardship", promise_date="2026-12-20",
+                              promise_amount="100"))
+        for i, fields in enumerate(kinds):
+            photo = ("door.jpg", jpeg_of(door_scene(seed * 3 + i)))
+            assert post_visit(client, unit.id, photos=[photo], **fields).status_code == 303
+        complaint = client.post(
+            f"/units/{unit.id}/complaints", content_type="multipart/form-data",
+            headers={"Accept": "application/json"},
+            data={"client_uuid": str(uuid.uuid4()), "category": "leak", "description": "漏水",
+                  "photos": [(io.BytesIO(jpeg_of(door_scene(100 + seed))), "leak.jpg")]})
+        assert complaint.status_code in (200, 201), complaint.data
+
+    bare = card()
+    visit_three_ways(0)
+    once = card()
+    for seed in range(1, 5):
+        visit_three_ways(seed)
+    five_times = card()
+    assert b"R4" in client.get(f"/units/{unit.id}").data
+    # Visits' photos and promises; work orders' events and after-photos.
+    assert db.session.query(WorkOrder).filter_by(unit_id=unit.id).count() == 5
+    assert once == five_times <= bare + 4, (bare, once, five_times)
