@@ -57,13 +57,7 @@ def page_context(session: Session, user: User, filters: RouteFilters, page: int,
                  data: PageData) -> dict:
     # The filter's buildings first, then the rows: statements sent close together find
     # PostgreSQL's backend still awake (bench/route_pg.py, "one statement").
-    buildings = None
-    if data.counts is not None:
-        buildings = select(Building.id, Building.name).order_by(Building.id)
-        if filters.building_ids is not None:
-            buildings = buildings.where(in_ids(Building.id, filters.building_ids,
-                                               uses_arrays(session)))
-        buildings = session.connection().execute(buildings).all()
+    buildings = _filter_buildings(session, filters) if data.counts is not None else None
     result = route_page(session, filters, day, page, current_app.config["ROUTE_PAGE_SIZE"],
                         policies, data.hits)
     back = url_with(page=page if page > 1 else None)
@@ -83,3 +77,11 @@ def page_context(session: Session, user: User, filters: RouteFilters, page: int,
                                User.id.in_(select(Assignment.user_id)))
             .order_by(User.username)).all()
     return context
+
+
+def _filter_buildings(session: Session, filters: RouteFilters) -> list:
+    """(id, name) of the buildings the building filter offers: the patch's, or all."""
+    q = select(Building.id, Building.name).order_by(Building.id)
+    if filters.building_ids is not None:
+        q = q.where(in_ids(Building.id, filters.building_ids, uses_arrays(session)))
+    return session.connection().execute(q).all()
