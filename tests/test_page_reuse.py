@@ -108,3 +108,18 @@ def test_a_unit_on_the_page_visited_rebuilds_it(app, patch_of_40, renders):
     assert r.status_code == 303
     client.get("/route")
     assert len(renders) == 2
+
+
+def test_a_building_renamed_rebuilds_its_patch_pages(app, patch_of_40, renders):
+    hk, units = patch_of_40
+    client = signed_in(app, hk)
+    client.get("/route")
+    client.get("/route")
+    assert len(renders) == 1
+    building = units[0].building
+    old_name = building.name
+    building.name = "新楼 9"
+    db.session.commit()
+    page = client.get("/route").get_data(as_text=True)
+    assert len(renders) == 2
+    assert f"新楼 9-{units[0].number}" in page and f"{old_name}-" not in page

@@ -20,10 +20,10 @@ from .services import (
     BandCount,
     PageHits,
     RouteFilters,
-    band_counts,
     held_hits,
     held_rows,
     page_hits,
+    page_hits_and_counts,
     route_page,
 )
 from .words import route_words, unit_link
@@ -43,21 +43,22 @@ class PageData:
 
 def page_data(session: Session, filters: RouteFilters, page: int, day: date,
               policies: dict[int, Policy], rows_only: bool) -> PageData:
-    hits = page_hits(session, filters, day, page, current_app.config["ROUTE_PAGE_SIZE"],
-                     policies)
+    size = current_app.config["ROUTE_PAGE_SIZE"]
     if rows_only:
-        return PageData(hits, None, None)
-    counts, held = band_counts(session, filters, day, policies)
+        return PageData(page_hits(session, filters, day, page, size, policies), None, None)
+    hits, counts, held = page_hits_and_counts(session, filters, day, page, size, policies)
     on_hold = held_hits(session, filters, day, policies) if page == 1 and held else None
     return PageData(hits, counts, on_hold)
 
 
 def page_context(session: Session, user: User, filters: RouteFilters, page: int, day: date,
                  policies: dict[int, Policy], housekeeper: User | None, args: dict,
-                 data: PageData) -> dict:
-    # The filter's buildings first, then the rows: statements sent close together find
-    # PostgreSQL's backend still awake (bench/route_pg.py, "one statement").
-    buildings = _filter_buildings(session, filters) if data.counts is not None else None
+                 data: PageData, buildings: list | None = None) -> dict:
+    """`buildings`: the patch's (id, name), when read with its policies."""
+    if data.counts is not None and buildings is None:
+        # Before the rows: statements sent close together find PostgreSQL's backend
+        # still awake (bench/route_pg.py, "one statement").
+        buildings = _filter_buildings(session, filters)
     result = route_page(session, filters, day, page, current_app.config["ROUTE_PAGE_SIZE"],
                         policies, data.hits)
     back = url_with(page=page if page > 1 else None)

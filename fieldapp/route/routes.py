@@ -14,7 +14,7 @@ from ..params import id_param, page_param
 from . import bp
 from .cache import PageCache, client_etag, page_key, personalise
 from .page import page_context, page_data
-from .services import SORTS, RouteFilters, policies_for
+from .services import SORTS, RouteFilters, policies_and_buildings
 
 
 @bp.before_request
@@ -85,13 +85,15 @@ def _saved_unit(building_ids):
     return unit
 
 
-def _page_key(day, building_ids, housekeeper, policies, data, rows_only) -> str | None:
+def _page_key(day, building_ids, buildings, housekeeper, policies, data,
+              rows_only) -> str | None:
     """What identifies the page for reuse, or None when it carries a message to show."""
     if not current_app.config["ROUTE_CACHE"] or session.get("_flashes"):
         return None
     args = tuple(sorted((k, v) for k, v in request.args.items(multi=True)))
     return page_key(
-        scope=(current_user.role.value, tuple(building_ids or ()), building_ids is None,
+        # The patch's buildings by name too: a building renamed shows at once.
+        scope=(current_user.role.value, tuple(buildings or ()), building_ids is None,
                housekeeper.id if housekeeper else None),
         locale=str(get_locale()), args=args, partial=(is_partial(), rows_only), today=day,
         policies=policies, settings=(current_user.visited_sink,), identity=data.identity())
@@ -104,12 +106,12 @@ def index():
     page = page_param(request.args.get("page"))
     day = today()
     _catch_up(day, building_ids)
-    policies = policies_for(db.session, building_ids)
+    policies, buildings = policies_and_buildings(db.session, building_ids)
     rows_only = is_partial() and page > 1
     data = page_data(db.session, filters, page, day, policies, rows_only)
     render = lambda: _render(filters, page, day, policies, housekeeper, data,  # noqa: E731
-                             rows_only, building_ids)
-    key = _page_key(day, building_ids, housekeeper, policies, data, rows_only)
+                             rows_only, building_ids, buildings)
+    key = _page_key(day, building_ids, buildings, housekeeper, policies, data, rows_only)
     if key is None:
         return _page_response(render(), None)
     token, user_id = generate_csrf(), current_user.id
@@ -127,9 +129,10 @@ def index():
     return _page_response(personalise(body, token, user_id), etag)
 
 
-def _render(filters, page, day, policies, housekeeper, data, rows_only, building_ids) -> str:
+def _render(filters, page, day, policies, housekeeper, data, rows_only, building_ids,
+            buildings) -> str:
     context = page_context(db.session, current_user, filters, page, day, policies,
-                           housekeeper, request.args, data)
+                           housekeeper, request.args, data, buildings)
     context["saved"] = _saved_unit(building_ids)
     template = "route/_rows.html" if rows_only else \
         "route/_results.html" if is_partial() else "route/index.html"

@@ -9,8 +9,23 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 
 from geopy.distance import geodesic
-from sqlalchemy import Date, Integer, String, and_, bindparam, case, func, literal, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from ..domain.arrears import Band, bands_from_policy, days_overdue, overdue_band, with_earliest_band
 from ..domain.stages import severity_rank
@@ -81,6 +96,23 @@ def policies_for(session: Session, building_ids: list[int] | None) -> dict[int, 
         q = q.where(Policy.community_id.in_(select(Building.community_id).where(
             in_ids(Building.id, building_ids, uses_arrays(session)))))
     return {p.community_id: p for p in session.scalars(q)}
+
+
+def policies_and_buildings(session: Session, building_ids: list[int] | None
+                           ) -> tuple[dict[int, Policy], list | None]:
+    """The patch's policies (as `policies_for`) and its buildings, (id, name) in id
+    order for the building filter, in one query: a round trip less on PostgreSQL. Every
+    building of the estate (no patch) is too many rows to read on every request: then
+    the buildings are None, for the page to read when it shows the filter."""
+    if building_ids is None:
+        return policies_for(session, None), None
+    rows = session.execute(
+        select(Building.id, Building.name, Policy)
+        .outerjoin(Policy, Policy.community_id == Building.community_id)
+        .where(in_ids(Building.id, building_ids, uses_arrays(session)))
+        .order_by(Building.id)).all()
+    policies = {policy.community_id: policy for _, _, policy in rows if policy is not None}
+    return policies, [(building_id, name) for building_id, name, _ in rows]
 
 
 def _band_exprs(policies: dict[int, Policy], today: date):
@@ -194,31 +226,41 @@ def _base_query(shape: _Shape, on_hold: bool | None = False):
     return q
 
 
-def band_counts(session: Session, filters: RouteFilters, today: date,
-                policies: dict[int, Policy]) -> tuple[list[BandCount], int]:
-    """Units and arrears per band for the chips (ignoring the band filter itself), and
-    how many overdue units are on dunning hold, in one query."""
-    if not policies:
-        return [], 0
-    _, stage_expr, _ = _band_exprs(policies, today)
-    shape, params = _shape_and_params(session, replace(filters, band=None), today)
-    q = _cached(("counts", shape, id(stage_expr)), lambda: (
-        _base_query(shape, on_hold=None)
-        .with_only_columns(stage_expr.label("band"), Unit.on_hold, func.count(),
-                           func.sum(Unit.arrears_fen))
-        .group_by("band", Unit.on_hold)))
+def _counts_query(shape: _Shape, stage_expr):
+    """Units and arrears per band and dunning hold (never filtered by band)."""
+    return (_base_query(shape, on_hold=None)
+            .with_only_columns(stage_expr.label("band"), Unit.on_hold,
+                               func.count().label("n"), func.sum(Unit.arrears_fen).label("total"))
+            .group_by("band", Unit.on_hold))
+
+
+def _chips(policies: dict[int, Policy], found_rows) -> tuple[list[BandCount], int]:
+    """One chip per stage, whatever each community calls its bands, and how many
+    overdue units are on dunning hold, from the rows of `_counts_query`."""
     found: dict[str, tuple[int, int]] = {}
     held = 0
-    for key, on_hold, n, total in session.connection().execute(q, params):
+    for key, on_hold, n, total in found_rows:
         if on_hold:
             held += n
         else:
             found[key] = (n, total)
-    # One chip per stage, whatever each community calls its bands.
     stages = {band.stage for policy in policies.values() for band in community_bands(policy)}
     ordered = sorted(stages, key=severity_rank, reverse=True)
     return [BandCount(Band(stage, 0, stage), *found.get(stage, (0, 0))) for stage in ordered], \
         held
+
+
+def band_counts(session: Session, filters: RouteFilters, today: date,
+                policies: dict[int, Policy]) -> tuple[list[BandCount], int]:
+    """Units and arrears per band for the chips (ignoring the band filter itself), and
+    how many overdue units are on dunning hold, in one query (a page reads them with its
+    units: `page_hits_and_counts`)."""
+    if not policies:
+        return [], 0
+    _, stage_expr, _ = _band_exprs(policies, today)
+    shape, params = _shape_and_params(session, replace(filters, band=None), today)
+    q = _cached(("counts", shape, id(stage_expr)), lambda: _counts_query(shape, stage_expr))
+    return _chips(policies, session.connection().execute(q, params))
 
 
 def building_distances(session: Session, building_ids: list[int] | None, lat: float,
@@ -268,41 +310,86 @@ def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
     """The sorting and paging query: one indexed query, rows read straight from Core."""
     if not policies:
         return PageHits([], False, {})
+    q, params, distances = _paging(session, filters, today, page, page_size, policies,
+                                   with_counts=False)
+    hits = session.connection().execute(q, params).all()
+    return PageHits(hits[:page_size], len(hits) > page_size, distances)
+
+
+def page_hits_and_counts(session: Session, filters: RouteFilters, today: date, page: int,
+                         page_size: int, policies: dict[int, Policy]
+                         ) -> tuple[PageHits, list[BandCount], int]:
+    """`page_hits` and `band_counts` in one statement: a round trip less for every
+    first page, reused or not, on PostgreSQL."""
+    if not policies:
+        return PageHits([], False, {}), [], 0
+    q, params, distances = _paging(session, filters, today, page, page_size, policies,
+                                   with_counts=True)
+    hits, counted = [], []
+    for row in session.connection().execute(q, params):
+        (counted if row.part else hits).append(row)
+    chips, held = _chips(policies, ((r.band, r.on_hold, r.n, r.total) for r in counted))
+    return PageHits(hits[:page_size], len(hits) > page_size, distances), chips, held
+
+
+def _paging(session: Session, filters: RouteFilters, today: date, page: int, page_size: int,
+            policies: dict[int, Policy], with_counts: bool) -> tuple[object, dict, dict]:
+    """The paging statement, its parameters, and the distances it sorted by."""
     key_expr, stage_expr, rank_expr = _band_exprs(policies, today)
     shape, params = _shape_and_params(session, filters, today)
     params.update(limit=page_size + 1, offset=(page - 1) * page_size)
     # With the setting off nothing was "visited since" the end of time.
     params["visited_since"] = filters.day_start if filters.sink_visited and filters.day_start \
         else datetime.max.replace(tzinfo=timezone.utc)
-
-    def page_query(order):
-        q = _base_query(shape).add_columns(*HIT_COLUMNS)
-        if shape.band:  # the chips filter by stage
-            q = q.where(stage_expr == bindparam("band", type_=String))
-        return (q.order_by(*order).limit(bindparam("limit", type_=Integer))
-                .offset(bindparam("offset", type_=Integer)))
-
-    distances: dict[int, float] = {}
     if filters.sort == "distance" and filters.lat is not None and filters.lon is not None:
         distances = building_distances(session, filters.building_ids, filters.lat, filters.lon)
         ranked = sorted(distances, key=distances.get)
         dist_rank = case({bid: i for i, bid in enumerate(ranked)}, value=Unit.building_id,
                          else_=len(ranked)) if ranked else literal(0)
-        q = page_query((dist_rank, Unit.floor, Unit.number, Unit.id))
-    else:
-        sort = "walk" if filters.sort == "distance" else filters.sort
-        orders = {
-            # Units with a promise first, soonest date first; the rest by severity.
-            "promise": lambda: (Unit.promise_status.is_distinct_from("open"),
-                                case((Unit.promise_status == "open", Unit.next_promise_date)),
-                                rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
-            "walk": lambda: (Unit.building_id, Unit.floor, Unit.number, Unit.id),
-            "band": lambda: (paused_last(), rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
-        }
-        q = _cached(("page", shape, sort, id(key_expr)), lambda: page_query(orders[sort]()))
-    # Core rows straight from the connection: no ORM identity work for a read-only list.
-    hits = session.connection().execute(q, params).all()
-    return PageHits(hits[:page_size], len(hits) > page_size, distances)
+        order = (dist_rank, Unit.floor, Unit.number, Unit.id)
+        return _paging_query(shape, order, stage_expr, with_counts), params, distances
+    sort = "walk" if filters.sort == "distance" else filters.sort
+    orders = {
+        # Units with a promise first, soonest date first; the rest by severity.
+        "promise": lambda: (Unit.promise_status.is_distinct_from("open"),
+                            case((Unit.promise_status == "open", Unit.next_promise_date)),
+                            rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
+        "walk": lambda: (Unit.building_id, Unit.floor, Unit.number, Unit.id),
+        "band": lambda: (paused_last(), rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
+    }
+    q = _cached(("page", shape, sort, with_counts, id(key_expr)),
+                lambda: _paging_query(shape, orders[sort](), stage_expr, with_counts))
+    return q, params, {}
+
+
+def _paging_query(shape: _Shape, order: tuple, stage_expr, with_counts: bool):
+    q = _base_query(shape).add_columns(*HIT_COLUMNS)
+    if shape.band:  # the chips filter by stage
+        q = q.where(stage_expr == bindparam("band", type_=String))
+    terms = [(o.element, True) if _descending(o) else (o, False) for o in order]
+    if with_counts:  # the order's terms as columns, for the union to keep the page's order
+        q = q.add_columns(*(term.label(f"k{i}") for i, (term, _) in enumerate(terms)))
+    q = (q.order_by(*order).limit(bindparam("limit", type_=Integer))
+         .offset(bindparam("offset", type_=Integer)))
+    if not with_counts:
+        return q
+    page = q.subquery("page")
+    chips = _counts_query(replace(shape, band=False), stage_expr).subquery("chips")
+    keys = [page.c[f"k{i}"] for i in range(len(terms))]
+    # The page's rows first (they give the union its column types), then the chips'.
+    found = union_all(
+        select(literal(0).label("part"), page.c.id, page.c.updated_at,
+               null().label("band"), null().label("on_hold"), null().label("n"),
+               null().label("total"), *keys),
+        select(literal(1), null(), null(), chips.c.band, chips.c.on_hold, chips.c.n,
+               chips.c.total, *(null() for _ in keys))).subquery("found")
+    return select(found).order_by(found.c.part, *(
+        found.c[f"k{i}"].desc() if desc else found.c[f"k{i}"]
+        for i, (_, desc) in enumerate(terms)))
+
+
+def _descending(term) -> bool:
+    return isinstance(term, UnaryExpression) and term.modifier is operators.desc_op
 
 
 # What sorting and paging read: all in ix_unit_route, so PostgreSQL scans the index only,
@@ -346,8 +433,11 @@ def rows_by_id(session: Session, ids: list[int]) -> list:
     """The page's units with what their rows show, in the order given."""
     if not ids:
         return []
-    found = {r.id: r for r in session.connection().execute(_ROWS_BY_ID[uses_arrays(session)], {"ids": ids})}
+    rows = session.connection().execute(_ROWS_BY_ID[uses_arrays(session)], {"ids": ids})
+    found = {r.id: r for r in rows}
     return [found[i] for i in ids if i in found]
+
+
 # Each row's late fee, remembered under the unit's version (units/fees.py).
 FEES = FeeCache()
 
