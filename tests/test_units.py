@@ -93,3 +93,26 @@ def test_card_of_a_unit_without_arrears(client, login_as, unit_in_patch):
     login_as(hk)
     html = client.get(f"/units/{unit.id}").get_data(as_text=True)
     assert "next-step" not in html and "¥0.00" in html
+
+
+def test_a_units_history_names_each_kind_of_record_it_has_and_no_other(app):
+    """The card skips what a unit has none of, so each kind must be seen when present."""
+    from fieldapp.models import Promise
+    from fieldapp.units.services import UnitHistory as H
+    from fieldapp.units.services import unit_history
+
+    from .world import make_world
+    w = make_world()
+    assert unit_history(db.session, w.unit.id) == \
+        H.VISITS | H.WORK_ORDERS | H.WAIVERS | H.STATEMENT_LINKS
+    # The plan's installments are promises of the plan, not single promises; a notice
+    # carries a link to the unit's statement.
+    assert unit_history(db.session, w.other_unit.id) == \
+        H.PLANS | H.VISITS | H.NOTICES | H.STATEMENT_LINKS
+    bare = make_unit(make_building())
+    make_bill(bare, 10_000, TODAY - timedelta(days=40))
+    assert unit_history(db.session, bare.id) == H(0)
+    db.session.add(Promise(unit_id=bare.id, made_on=TODAY, due_date=TODAY + timedelta(days=3),
+                           amount_fen=10_000))
+    db.session.commit()
+    assert unit_history(db.session, bare.id) == H.PROMISES

@@ -281,15 +281,20 @@ class CardPanel:
 
 def card_panel(session: Session, unit: Unit, card, today: date, tz,
                now: datetime) -> CardPanel:
-    """Three statements: the demands, the notices, the live links."""
+    """At most three statements: the demands, the notices, the live links (those the
+    card's `history` says the unit has)."""
     from ..domain.limitation import ends_soon
+    from ..units.services import UnitHistory
     from .limitation import bill_ends
     from .statements import live_links
     ends = bill_ends(session, unit.id, [(line.bill.id, line.bill.due_date)
                                         for line in card.lines if line.overdue], tz)
     end = min(ends.values()) if ends else None
-    return CardPanel(end, ends_soon(end, today), unit_notices(session, unit.id)[:10],
-                     live_links(session, unit.id, now))
+    notices = unit_notices(session, unit.id)[:10] \
+        if UnitHistory.NOTICES in card.history else []
+    links = live_links(session, unit.id, now) \
+        if UnitHistory.STATEMENT_LINKS in card.history else []
+    return CardPanel(end, ends_soon(end, today), notices, links)
 
 
 def picked_notice(session: Session, unit_id: int, raw: str) -> Notice | None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from enum import IntFlag
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -22,9 +23,11 @@ from ..domain.latefee import UnitLateFee
 from ..models import (
     Bill,
     InstallmentPlan,
+    Notice,
     PlanStatus,
     Policy,
     Promise,
+    StatementLink,
     Unit,
     Visit,
     VisitPhoto,
@@ -33,6 +36,40 @@ from ..models import (
     WorkOrderEvent,
 )
 from .fees import late_fee_of, unit_money
+
+
+class UnitHistory(IntFlag):
+    """Which kinds of record a unit has, beyond its bills and payments."""
+    PLANS = 1
+    VISITS = 2
+    WORK_ORDERS = 4
+    PROMISES = 8
+    WAIVERS = 16
+    NOTICES = 32
+    STATEMENT_LINKS = 64
+
+
+def unit_history(session: Session, unit_id: int) -> UnitHistory:
+    """What the unit has, in one statement: the card then reads only those records, so
+    a unit without visits, plans or repairs costs no query for each of them (a round trip
+    each on PostgreSQL)."""
+    probes = {
+        UnitHistory.PLANS: select(InstallmentPlan.id).where(InstallmentPlan.unit_id == unit_id),
+        UnitHistory.VISITS: select(Visit.id).where(Visit.unit_id == unit_id),
+        UnitHistory.WORK_ORDERS: select(WorkOrder.id).where(WorkOrder.unit_id == unit_id),
+        UnitHistory.PROMISES: select(Promise.id).where(Promise.unit_id == unit_id,
+                                                       Promise.plan_id.is_(None)),
+        UnitHistory.WAIVERS: select(Waiver.id).where(Waiver.unit_id == unit_id),
+        UnitHistory.NOTICES: select(Notice.id).where(Notice.unit_id == unit_id),
+        UnitHistory.STATEMENT_LINKS: select(StatementLink.id).where(
+            StatementLink.unit_id == unit_id),
+    }
+    found = session.execute(select(*(q.exists() for q in probes.values()))).one()
+    history = UnitHistory(0)
+    for kind, present in zip(probes, found):
+        if present:
+            history |= kind
+    return history
 
 
 @dataclass(frozen=True)
@@ -59,10 +96,12 @@ class UnitCard:
     plan: InstallmentPlan | None  # the latest plan still running, or just ended
     promises: list[Promise]  # single promises, newest first
     waivers: list[Waiver]  # newest first
+    history: UnitHistory  # what else the unit has (notices, statement links)
 
 
 def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     policy = unit.building.community.policy  # loaded with the unit (access.py)
+    history = unit_history(session, unit.id)
     every_bill = list(session.scalars(
         select(Bill).where(Bill.unit_id == unit.id).order_by(Bill.due_date, Bill.id)))
     bills = [b for b in every_bill if b.paid_fen < b.amount_fen]
@@ -74,15 +113,15 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     plans = list(session.scalars(
         select(InstallmentPlan).where(InstallmentPlan.unit_id == unit.id)
         .options(selectinload(InstallmentPlan.installments))
-        .order_by(InstallmentPlan.id.desc())))
+        .order_by(InstallmentPlan.id.desc()))) if UnitHistory.PLANS in history else []
     # The fee reads the whole history, paid bills too: the same rows, not a second query.
     money = unit_money(session, {unit.id: (policy, unit.late_fee_waived_fen)}, today, {
         unit.id: [BillDue(b.id, b.amount_fen, b.due_date) for b in every_bill]},
         {unit.id: plans})[unit.id]
     fee = late_fee_of(money, policy, unit.late_fee_waived_fen, today)
     credit = money.credit_fen()
-    visits = timeline(session, unit.id)
-    orders = list(session.scalars(
+    visits = timeline(session, unit.id) if UnitHistory.VISITS in history else []
+    orders = [] if UnitHistory.WORK_ORDERS not in history else list(session.scalars(
         select(WorkOrder).where(WorkOrder.unit_id == unit.id)
         .options(selectinload(WorkOrder.events).joinedload(WorkOrderEvent.user),
                  joinedload(WorkOrder.complaint), selectinload(WorkOrder.after_photos))
@@ -91,14 +130,14 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
     entries += [(_aware(e.at), "repair", e) for o in orders for e in o.events]
     entries.sort(key=lambda entry: entry[0], reverse=True)
     plan = next((p for p in plans if p.status != PlanStatus.CANCELLED), None)
-    promises = list(session.scalars(select(Promise).where(
-        Promise.unit_id == unit.id, Promise.plan_id.is_(None))
+    promises = [] if UnitHistory.PROMISES not in history else list(session.scalars(
+        select(Promise).where(Promise.unit_id == unit.id, Promise.plan_id.is_(None))
         .order_by(Promise.due_date.desc(), Promise.id.desc()).limit(5)))
-    waivers = list(session.scalars(select(Waiver).where(Waiver.unit_id == unit.id)
-                                   .order_by(Waiver.id.desc()).limit(5)))
+    waivers = [] if UnitHistory.WAIVERS not in history else list(session.scalars(
+        select(Waiver).where(Waiver.unit_id == unit.id).order_by(Waiver.id.desc()).limit(5)))
     return UnitCard(unit, policy, lines, arrears, days,
                     overdue_band(days, with_earliest_band(bands_from_policy(policy.bands))),
-                    fee, credit, visits, orders, entries, plan, promises, waivers)
+                    fee, credit, visits, orders, entries, plan, promises, waivers, history)
 
 
 def _aware(moment: datetime) -> datetime:

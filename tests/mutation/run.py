@@ -41,7 +41,9 @@ SCOPE = [
     "fieldapp.visits.services.x_find_repeat*", "fieldapp.visits.services.x_payload_sha256*",
     "fieldapp.route.services.x_page_hits*", "fieldapp.route.services.x_paused_last*",
     "fieldapp.route.services.x__build_band_exprs*", "fieldapp.route.services.x_row_badges*",
-    "fieldapp.route.services.x_band_counts*",
+    "fieldapp.route.services.x_band_counts*", "fieldapp.route.services.x_page_hits_and_counts*",
+    "fieldapp.route.services.x__paging*", "fieldapp.route.services.x__counts_query*",
+    "fieldapp.route.services.x__chips*",
 ]
 NOT_RUN = ("not checked", "check was interrupted by user")
 
