@@ -117,3 +117,73 @@ def test_a_route_request_catches_up_only_a_slice_of_a_missed_nightly_job(app):
         assert client.get("/route").status_code == 200
         seen.append(caught_up())
     assert seen == [2, 4, 5, 5]
+
+
+def test_today_catches_up_promises_a_slice_at_a_time_and_once_a_day(app):
+    """Today, like the route list, lapses at most CATCH_UP_PROMISES units' promises per
+    request, and once the patch is done that day neither page checks again."""
+    from sqlalchemy import event, func
+
+    from fieldapp.models import Promise, PromiseStatus, Role
+
+    from .factories import PASSWORD, make_user
+    building = make_building()
+    units = [make_unit(building, number=f"{i:04d}") for i in range(5)]
+    for unit in units:
+        make_bill(unit, 10_000, TODAY - timedelta(days=40))
+        db.session.add(Promise(unit_id=unit.id, made_on=TODAY, due_date=TODAY + timedelta(days=1),
+                               amount_fen=10_000))
+    db.session.commit()
+    hk = make_user(Role.HOUSEKEEPER, buildings=[building])
+    app.config.update(CATCH_UP_PROMISES=2, FIXED_TODAY=TODAY + timedelta(days=10))
+    client = app.test_client()
+    assert client.post("/login", data={"username": hk.username,
+                                       "password": PASSWORD}).status_code == 303
+
+    def lapsed() -> int:
+        db.session.expire_all()
+        return db.session.scalar(select(func.count()).select_from(Promise).where(
+            Promise.status != PromiseStatus.OPEN))
+
+    seen = []
+    for _ in range(4):
+        assert client.get("/today").status_code == 200
+        seen.append(lapsed())
+    assert seen == [2, 4, 5, 5]
+    checks = []
+
+    def keep(conn, cursor, statement, *args):
+        if "FROM promise" in statement and "DISTINCT promise.unit_id" in statement:
+            checks.append(statement)
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        assert client.get("/route").status_code == 200
+        assert client.get("/today").status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    assert checks == []
+
+
+def test_a_supervisors_look_at_one_patch_does_not_stand_for_every_building(app):
+    from fieldapp.models import Role
+
+    from .factories import PASSWORD, make_user
+    mine, other = make_building(), make_building()
+    units = [make_unit(b, number="0101") for b in (mine, other)]
+    for unit in units:
+        make_bill(unit, 10_000, TODAY + timedelta(days=1))
+    hk = make_user(Role.HOUSEKEEPER, buildings=[mine])
+    supervisor = make_user(Role.SUPERVISOR)
+    app.config.update(FIXED_TODAY=TODAY + timedelta(days=2))
+    client = app.test_client()
+    assert client.post("/login", data={"username": supervisor.username,
+                                       "password": PASSWORD}).status_code == 303
+
+    def caught_up() -> list[bool]:
+        db.session.expire_all()
+        return [db.session.get(Unit, u.id).arrears_fen == 10_000 for u in units]
+
+    assert client.get(f"/route?hk={hk.id}").status_code == 200
+    assert caught_up() == [True, False]
+    assert client.get("/route").status_code == 200
+    assert caught_up() == [True, True]

@@ -4,8 +4,8 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from ..access import SEES_UNITS, patch_building_ids, role_required
+from ..catch_up import catch_up
 from ..clock import day_start, today
-from ..domain.summary import refresh_due_promises, refresh_stale
 from ..extensions import db
 from ..htmx import VARY, is_partial
 from ..limits import TEXT
@@ -59,21 +59,6 @@ def _filters(building_ids: list[int] | None) -> RouteFilters:
     return filters
 
 
-def _catch_up(day, building_ids) -> None:
-    """Bills fall due overnight: bring this patch's summaries up to date once a day, a
-    bounded slice per request (CATCH_UP_UNITS, CATCH_UP_PROMISES), should the nightly job
-    not have run."""
-    if session.get("arrears_checked") != day.isoformat():
-        most_units = current_app.config["CATCH_UP_UNITS"]
-        most_promises = current_app.config["CATCH_UP_PROMISES"]
-        units = refresh_stale(db.session, day, building_ids, limit=most_units)
-        promised = refresh_due_promises(db.session, day, building_ids, limit=most_promises)
-        if units or promised:
-            db.session.commit()
-        if units < most_units and promised < most_promises:
-            session["arrears_checked"] = day.isoformat()
-
-
 def _saved_unit(building_ids):
     """The unit whose visit was just saved, to confirm it by name."""
     unit_id = id_param(request.args.get("saved"))
@@ -105,7 +90,7 @@ def index():
     filters = _filters(building_ids)
     page = page_param(request.args.get("page"))
     day = today()
-    _catch_up(day, building_ids)
+    catch_up(day, building_ids)
     policies, buildings = policies_and_buildings(db.session, building_ids)
     rows_only = is_partial() and page > 1
     data = page_data(db.session, filters, page, day, policies, rows_only)

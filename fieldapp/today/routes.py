@@ -3,7 +3,7 @@ from flask_login import current_user, login_required
 
 from ..access import SEES_ALL_UNITS, SEES_UNITS, patch_building_ids, role_required
 from ..clock import company_tz, today
-from ..domain.summary import refresh_due_promises
+from ..catch_up import catch_up
 from ..extensions import db
 from ..review.services import last_send_back, sent_back_to, waiting_count
 from . import bp
@@ -15,8 +15,7 @@ from .services import AHEAD_DAYS, BROKEN_DAYS, today_list
 @role_required(*SEES_UNITS)
 def index():
     day = today()
-    if refresh_due_promises(db.session, day, patch_building_ids(current_user)):
-        db.session.commit()
+    catch_up(day, patch_building_ids(current_user))
     supervisor = current_user.role in SEES_ALL_UNITS
     sent_back = [] if supervisor else [(v, last_send_back(v))
                                        for v in sent_back_to(db.session, current_user)]
