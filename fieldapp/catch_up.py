@@ -17,8 +17,9 @@ from .extensions import db
 
 def catch_up(day: date, building_ids: list[int] | None) -> None:
     """`building_ids`: the patch shown, None for every building."""
-    done = session.get("arrears_checked") or []
-    done = [done] if isinstance(done, str) else done
+    done = session.get("arrears_checked")
+    # A bare day is from before patches were told apart: it may stand for one patch only.
+    done = done if isinstance(done, list) else []
     scope = _scope(day, building_ids)
     if day.isoformat() in done or scope in done:  # every building covers any patch
         return

@@ -583,3 +583,16 @@ def test_chips_follow_the_search_and_a_change_of_bands_in_one_process(patch):
     policy.bands = [dict(b, min_days=45) if b["key"] == "visit" else b for b in policy.bands]
     db.session.commit()
     assert chips() == {"contact": 2}
+
+
+def test_an_order_term_the_union_cannot_carry_is_refused():
+    """The page and the chips share a statement whose outer ORDER BY repeats the page's
+    terms: plain, ascending and descending ones carry over; NULLS FIRST/LAST would not."""
+    from fieldapp.models import Unit
+    from fieldapp.route.services import _term
+    assert _term(Unit.floor) == (Unit.floor, False)
+    expr, desc = _term(Unit.arrears_fen.desc())
+    assert expr.compare(Unit.arrears_fen.expression) and desc is True
+    assert _term(Unit.number.asc())[1] is False
+    with pytest.raises(ValueError):
+        _term(Unit.number.desc().nulls_last())

@@ -187,3 +187,23 @@ def test_a_supervisors_look_at_one_patch_does_not_stand_for_every_building(app):
     assert caught_up() == [True, False]
     assert client.get("/route").status_code == 200
     assert caught_up() == [True, True]
+
+
+def test_a_session_marked_done_before_patches_were_told_apart_is_checked_again(app):
+    from fieldapp.models import Role
+
+    from .factories import PASSWORD, make_user
+    building = make_building()
+    unit = make_unit(building, number="0101")
+    make_bill(unit, 10_000, TODAY + timedelta(days=1))
+    hk = make_user(Role.HOUSEKEEPER, buildings=[building])
+    day = TODAY + timedelta(days=2)
+    app.config.update(FIXED_TODAY=day)
+    client = app.test_client()
+    assert client.post("/login", data={"username": hk.username,
+                                       "password": PASSWORD}).status_code == 303
+    with client.session_transaction() as stored:
+        stored["arrears_checked"] = day.isoformat()  # as sessions kept it until now
+    assert client.get("/route").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Unit, unit.id).arrears_fen == 10_000

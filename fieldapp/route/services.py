@@ -335,7 +335,7 @@ def page_hits_and_counts(session: Session, filters: RouteFilters, today: date, p
 def _paging(session: Session, filters: RouteFilters, today: date, page: int, page_size: int,
             policies: dict[int, Policy], with_counts: bool) -> tuple[object, dict, dict]:
     """The paging statement, its parameters, and the distances it sorted by."""
-    key_expr, stage_expr, rank_expr = _band_exprs(policies, today)
+    _, stage_expr, rank_expr = _band_exprs(policies, today)
     shape, params = _shape_and_params(session, filters, today)
     params.update(limit=page_size + 1, offset=(page - 1) * page_size)
     # With the setting off nothing was "visited since" the end of time.
@@ -357,7 +357,9 @@ def _paging(session: Session, filters: RouteFilters, today: date, page: int, pag
         "walk": lambda: (Unit.building_id, Unit.floor, Unit.number, Unit.id),
         "band": lambda: (paused_last(), rank_expr.desc(), Unit.arrears_fen.desc(), Unit.id),
     }
-    q = _cached(("page", shape, sort, with_counts, id(key_expr)),
+    # Keyed by the expressions the statement holds (so their ids cannot be reused while
+    # it is cached), not by the key expression, which it does not hold.
+    q = _cached(("page", shape, sort, with_counts, id(stage_expr), id(rank_expr)),
                 lambda: _paging_query(shape, orders[sort](), stage_expr, with_counts))
     return q, params, {}
 
@@ -366,7 +368,7 @@ def _paging_query(shape: _Shape, order: tuple, stage_expr, with_counts: bool):
     q = _base_query(shape).add_columns(*HIT_COLUMNS)
     if shape.band:  # the chips filter by stage
         q = q.where(stage_expr == bindparam("band", type_=String))
-    terms = [(o.element, True) if _descending(o) else (o, False) for o in order]
+    terms = [_term(o) for o in order]
     if with_counts:  # the order's terms as columns, for the union to keep the page's order
         q = q.add_columns(*(term.label(f"k{i}") for i, (term, _) in enumerate(terms)))
     q = (q.order_by(*order).limit(bindparam("limit", type_=Integer))
@@ -388,8 +390,15 @@ def _paging_query(shape: _Shape, order: tuple, stage_expr, with_counts: bool):
         for i, (_, desc) in enumerate(terms)))
 
 
-def _descending(term) -> bool:
-    return isinstance(term, UnaryExpression) and term.modifier is operators.desc_op
+def _term(order_by) -> tuple[object, bool]:
+    """(expression, descending) of one ORDER BY term: a plain expression or its
+    .asc() / .desc() (NULLS FIRST/LAST would need carrying into the union's order)."""
+    if isinstance(order_by, UnaryExpression) and order_by.modifier in (operators.desc_op,
+                                                                        operators.asc_op):
+        return order_by.element, order_by.modifier is operators.desc_op
+    if isinstance(order_by, UnaryExpression) and order_by.modifier is not None:
+        raise ValueError(f"unsupported order term: {order_by}")
+    return order_by, False
 
 
 # What sorting and paging read: all in ix_unit_route, so PostgreSQL scans the index only,
