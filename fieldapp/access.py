@@ -68,11 +68,14 @@ _WITH_PLACE = joinedload(Unit.building).joinedload(Building.community) \
     .joinedload(Community.policy)
 
 
-def get_unit_or_404(unit_id: int, user: User, *, with_contacts: bool = False) -> Unit:
-    """The unit if this user may see it; 404 otherwise, so existence does not leak."""
+def get_unit_or_404(unit_id: int, user: User, *, with_contacts: bool = False,
+                    options: tuple = ()) -> Unit:
+    """The unit if this user may see it; 404 otherwise, so existence does not leak.
+    `options`: loader options of the page (read in the same statement)."""
     # With its building, community and policy: nearly every page of a unit shows them.
     # The card shows its contacts too: joined in, one round trip less on PostgreSQL.
-    q = restrict_units(select(Unit).where(Unit.id == unit_id), user).options(_WITH_PLACE)
+    q = restrict_units(select(Unit).where(Unit.id == unit_id), user).options(_WITH_PLACE,
+                                                                             *options)
     if with_contacts:
         q = q.options(joinedload(Unit.contacts))
     unit = db.session.execute(q).unique().scalar_one_or_none()

@@ -54,11 +54,11 @@ def busy_patch(app):
 # The route list: the user, the policies with the patch's buildings, the page's units with
 # the chips (reused: nothing more), then the rows and, with every late fee to compute
 # again, the rows' bills, payments and plans. A unit card without history: the user, the
-# unit, which records it has, its bills, its payments, its demands. Today, once the day's
+# unit with which kinds of record it has, its bills, its payments, its demands. Today, once the day's
 # catch-up is done: the user, the sent-back visits, the promises, the decided waivers and
 # the owners of the units it lists.
 BUDGET = {"route list": 7, "route list reused": 3, "route list page 2": 7,
-          "unit card": 6, "visit form": 3, "today": 5}
+          "unit card": 5, "visit form": 3, "today": 5}
 
 
 def test_pages_cost_a_bounded_number_of_statements(app, busy_patch):

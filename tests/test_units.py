@@ -116,3 +116,13 @@ def test_a_units_history_names_each_kind_of_record_it_has_and_no_other(app):
                            amount_fen=10_000))
     db.session.commit()
     assert unit_history(db.session, bare.id) == H.PROMISES
+    # The card reads the same with the unit itself.
+    from sqlalchemy import select
+
+    from fieldapp.models import Unit
+    from fieldapp.units.services import with_history
+    ids = [w.unit.id, w.other_unit.id, bare.id]
+    db.session.expunge_all()
+    loaded = db.session.scalars(select(Unit).where(Unit.id.in_(ids))
+                                .options(with_history())).all()
+    assert {u.id: H(u.history) for u in loaded} == {u: unit_history(db.session, u) for u in ids}

@@ -18,7 +18,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 
 from ..extensions import db
 from .base import UTCDateTime, _enum, utcnow
@@ -189,6 +189,9 @@ class Unit(db.Model):
                                                    order_by="Contact.id")
     bills: Mapped[list[Bill]] = relationship(back_populates="unit", order_by="Bill.due_date")
     payments: Mapped[list[Payment]] = relationship(back_populates="unit")
+    # Which kinds of record the unit has (units.services.UnitHistory), when the card
+    # loads it with the unit; None otherwise.
+    history: Mapped[int | None] = query_expression()
 
     __table_args__ = (
         UniqueConstraint("building_id", "number", name="uq_unit_building_number"),

@@ -65,6 +65,8 @@ def _unpaid_bills(session: Session, unit_ids: list[int], today: date,
 def bill_ends(session: Session, unit_id: int, bills: list[tuple[int, date]],
               tz: tzinfo) -> dict[int, date]:
     """bill id -> the day its limitation period ends, for these (id, due) bills."""
+    if not bills:  # nothing overdue: no demand to read
+        return {}
     return limitation_ends(bills, demands_of(session, [unit_id], tz)[unit_id])
 
 

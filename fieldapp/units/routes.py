@@ -6,7 +6,7 @@ from ..clock import company_tz, today
 from ..extensions import db
 from ..urls import safe_next
 from . import bp
-from .services import unit_card
+from .services import unit_card, with_history
 
 
 @bp.before_request
@@ -40,4 +40,5 @@ def render_card(unit, status: int = 200, **extra):
 
 @bp.get("/units/<int:unit_id>")
 def card(unit_id: int):
-    return render_card(get_unit_or_404(unit_id, current_user, with_contacts=True))
+    return render_card(get_unit_or_404(unit_id, current_user, with_contacts=True,
+                                       options=(with_history(),)))
