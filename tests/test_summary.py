@@ -93,10 +93,18 @@ def test_demo_data_loads_on_both_databases_with_true_summaries(app):
         assert unit.updated_at is not None
 
 
+def signed_in(app, user):
+    from .factories import PASSWORD
+    client = app.test_client()
+    assert client.post("/login", data={"username": user.username,
+                                       "password": PASSWORD}).status_code == 303
+    return client
+
+
 def test_a_route_request_catches_up_only_a_slice_of_a_missed_nightly_job(app):
     """When bills fell due and the job did not run, each route-list request refreshes at
     most CATCH_UP_UNITS of the patch's stale units, until none is left."""
-    from .factories import PASSWORD, make_user
+    from .factories import make_user
     from fieldapp.models import Role
     building = make_building()
     units = [make_unit(building, number=f"{i:04d}") for i in range(5)]
@@ -104,9 +112,7 @@ def test_a_route_request_catches_up_only_a_slice_of_a_missed_nightly_job(app):
         make_bill(unit, 10_000, TODAY + timedelta(days=1))
     hk = make_user(Role.HOUSEKEEPER, buildings=[building])
     app.config.update(CATCH_UP_UNITS=2, FIXED_TODAY=TODAY + timedelta(days=2))
-    client = app.test_client()
-    assert client.post("/login", data={"username": hk.username,
-                                       "password": PASSWORD}).status_code == 303
+    client = signed_in(app, hk)
 
     def caught_up() -> int:
         db.session.expire_all()
@@ -126,7 +132,7 @@ def test_today_catches_up_promises_a_slice_at_a_time_and_once_a_day(app):
 
     from fieldapp.models import Promise, PromiseStatus, Role
 
-    from .factories import PASSWORD, make_user
+    from .factories import make_user
     building = make_building()
     units = [make_unit(building, number=f"{i:04d}") for i in range(5)]
     for unit in units:
@@ -136,9 +142,7 @@ def test_today_catches_up_promises_a_slice_at_a_time_and_once_a_day(app):
     db.session.commit()
     hk = make_user(Role.HOUSEKEEPER, buildings=[building])
     app.config.update(CATCH_UP_PROMISES=2, FIXED_TODAY=TODAY + timedelta(days=10))
-    client = app.test_client()
-    assert client.post("/login", data={"username": hk.username,
-                                       "password": PASSWORD}).status_code == 303
+    client = signed_in(app, hk)
 
     def lapsed() -> int:
         db.session.expire_all()
@@ -167,7 +171,7 @@ def test_today_catches_up_promises_a_slice_at_a_time_and_once_a_day(app):
 def test_a_supervisors_look_at_one_patch_does_not_stand_for_every_building(app):
     from fieldapp.models import Role
 
-    from .factories import PASSWORD, make_user
+    from .factories import make_user
     mine, other = make_building(), make_building()
     units = [make_unit(b, number="0101") for b in (mine, other)]
     for unit in units:
@@ -175,9 +179,7 @@ def test_a_supervisors_look_at_one_patch_does_not_stand_for_every_building(app):
     hk = make_user(Role.HOUSEKEEPER, buildings=[mine])
     supervisor = make_user(Role.SUPERVISOR)
     app.config.update(FIXED_TODAY=TODAY + timedelta(days=2))
-    client = app.test_client()
-    assert client.post("/login", data={"username": supervisor.username,
-                                       "password": PASSWORD}).status_code == 303
+    client = signed_in(app, supervisor)
 
     def caught_up() -> list[bool]:
         db.session.expire_all()
@@ -192,16 +194,14 @@ def test_a_supervisors_look_at_one_patch_does_not_stand_for_every_building(app):
 def test_a_session_marked_done_before_patches_were_told_apart_is_checked_again(app):
     from fieldapp.models import Role
 
-    from .factories import PASSWORD, make_user
+    from .factories import make_user
     building = make_building()
     unit = make_unit(building, number="0101")
     make_bill(unit, 10_000, TODAY + timedelta(days=1))
     hk = make_user(Role.HOUSEKEEPER, buildings=[building])
     day = TODAY + timedelta(days=2)
     app.config.update(FIXED_TODAY=day)
-    client = app.test_client()
-    assert client.post("/login", data={"username": hk.username,
-                                       "password": PASSWORD}).status_code == 303
+    client = signed_in(app, hk)
     with client.session_transaction() as stored:
         stored["arrears_checked"] = day.isoformat()  # as sessions kept it until now
     assert client.get("/route").status_code == 200

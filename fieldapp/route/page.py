@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Assignment, Building, Policy, Role, User
-from ..models.idlist import in_ids, uses_arrays
 from ..templating import url_with
 from .services import (
     BandCount,
@@ -54,11 +53,13 @@ def page_data(session: Session, filters: RouteFilters, page: int, day: date,
 def page_context(session: Session, user: User, filters: RouteFilters, page: int, day: date,
                  policies: dict[int, Policy], housekeeper: User | None, args: dict,
                  data: PageData, buildings: list | None = None) -> dict:
-    """`buildings`: the patch's (id, name), when read with its policies."""
+    """`buildings`: the patch's (id, name), read with its policies; None for every
+    building, read here when the page shows the filter."""
     if data.counts is not None and buildings is None:
         # Before the rows: statements sent close together find PostgreSQL's backend
         # still awake (bench/route_pg.py, "one statement").
-        buildings = _filter_buildings(session, filters)
+        buildings = session.connection().execute(
+            select(Building.id, Building.name).order_by(Building.id)).all()
     result = route_page(session, filters, day, page, current_app.config["ROUTE_PAGE_SIZE"],
                         policies, data.hits)
     back = url_with(page=page if page > 1 else None)
@@ -79,10 +80,3 @@ def page_context(session: Session, user: User, filters: RouteFilters, page: int,
             .order_by(User.username)).all()
     return context
 
-
-def _filter_buildings(session: Session, filters: RouteFilters) -> list:
-    """(id, name) of the buildings the building filter offers: the patch's, or all."""
-    q = select(Building.id, Building.name).order_by(Building.id)
-    if filters.building_ids is not None:
-        q = q.where(in_ids(Building.id, filters.building_ids, uses_arrays(session)))
-    return session.connection().execute(q).all()
