@@ -118,7 +118,8 @@ def make_app(url: str, tmp_path: Path, **overrides):
 def _empty_tables(app) -> None:
     with app.app_context():
         db.session.remove()
-        tables = list(reversed(db.metadata.sorted_tables))
+        # The count of rule changes keeps its one row, as in production.
+        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name != "estate_version"]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 names = ", ".join(f'"{t.name}"' for t in tables)

@@ -11,6 +11,10 @@ from sqlalchemy import create_engine, text
 
 from fieldapp import create_app
 from fieldapp.extensions import db
+from fieldapp.models.estate_version import trigger_names
+
+from .factories import make_community
+from .test_estate_version import triggers_of
 
 
 @pytest.fixture
@@ -36,3 +40,17 @@ def test_upgrade_matches_models(empty_database):
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         db.engine.dispose()
     assert diff == []
+
+
+def test_a_migrated_database_counts_rule_changes_as_a_created_one(empty_database):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            assert triggers_of(conn) == sorted(trigger_names(conn.dialect.name))
+            before = conn.execute(text("SELECT n FROM estate_version WHERE id = 1")).scalar()
+        make_community()  # with its policy
+        after = db.session.scalar(text("SELECT n FROM estate_version WHERE id = 1"))
+        db.session.remove()
+        db.engine.dispose()
+    assert after > before

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Assignment, LoginSession, User, record_audit, utcnow
+from ..models import Assignment, EstateVersion, LoginSession, User, record_audit, utcnow
 from . import throttle
 from .throttle import Device, as_aware
 
@@ -82,6 +82,7 @@ _SIGNED_IN = select(
     User, LoginSession,
     select(func.aggregate_strings(cast(Assignment.building_id, String), ","))
     .where(Assignment.user_id == User.id).correlate(User).scalar_subquery(),
+    select(EstateVersion.n).where(EstateVersion.id == 1).scalar_subquery(),
 ).join(LoginSession, LoginSession.user_id == User.id).where(
     LoginSession.token_hash == bindparam("token_hash"), LoginSession.revoked_at.is_(None),
     User.active.is_(True))
@@ -95,10 +96,11 @@ def load_signed_in(login_id: str, *, now: datetime | None = None) -> User | None
     found = db.session.execute(_SIGNED_IN, {"token_hash": _token_hash(token)}).first()
     if found is None or str(found.User.id) != user_id:
         return None
-    user, login, patch = found
+    user, login, patch, estate_version = found
     user.login_id, user.login_session = login_id, login
     if has_request_context():  # the patch, read with the user (access.patch_building_ids)
         g.patch_of = (user.id, tuple(int(i) for i in patch.split(",")) if patch else ())
+        g.estate_version = estate_version  # and the rules' count (route.rules)
     _touch(login, now or utcnow())
     return user
 

@@ -15,6 +15,7 @@ from .estate import (
                      Unit,
                      UnitUse,
 )
+from .estate_version import EstateVersion
 from .imports import HeaderAlias, ImportJob, ImportKind, ImportStatus
 from .notices import Notice, NoticeBatch, NoticeCounter, NoticeTemplate, StatementLink
 from .people import Assignment, AuditEvent, LoginSession, LoginThrottle, Role, User, record_audit
@@ -51,7 +52,7 @@ from .workorders import (
 __all__ = [
     "Assignment", "AuditEvent", "Bill", "Building", "Community", "Complaint", "ComplaintPhoto",
     "Contact", "ContactKind", "CorrectionPhoto", "DEFAULT_BANDS", "Decision", "Delivery",
-    "FieldPayment", "FlagKind", "HeaderAlias", "ImportJob", "ImportKind", "ImportStatus",
+    "EstateVersion", "FieldPayment", "FlagKind", "HeaderAlias", "ImportJob", "ImportKind", "ImportStatus",
     "LoginSession", "ReviewDecision", "ReviewStatus", "VisitCorrection", "VisitFlag",
     "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "Payment", "Photo", "Policy",
     "POLICY_FIELDS", "PolicyVersion",

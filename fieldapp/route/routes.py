@@ -14,7 +14,8 @@ from ..params import id_param, page_param
 from . import bp
 from .cache import PageCache, client_etag, page_key, personalise
 from .page import page_context, page_data
-from .services import SORTS, RouteFilters, policies_and_buildings
+from .rules import RulesCache, patch_rules
+from .services import SORTS, RouteFilters
 
 
 @bp.before_request
@@ -91,7 +92,7 @@ def index():
     page = page_param(request.args.get("page"))
     day = today()
     catch_up(day, building_ids)
-    policies, buildings = policies_and_buildings(db.session, building_ids)
+    policies, buildings = patch_rules(db.session, building_ids)
     rows_only = is_partial() and page > 1
     data = page_data(db.session, filters, page, day, policies, rows_only)
     render = lambda: _render(filters, page, day, policies, housekeeper, data,  # noqa: E731
@@ -137,3 +138,4 @@ def _page_response(body, etag: str | None, status: int = 200):
 @bp.record_once
 def _init_cache(state):
     state.app.extensions["route_pages"] = PageCache()
+    state.app.extensions["route_rules"] = RulesCache()
