@@ -4,12 +4,14 @@ reloading their route list and opening cards, supervisors on the all-patches vie
 stream of visits (5 a second in all) posted by the housekeepers into their own patches.
 
 Each scenario runs for --seconds on keep-alive connections (one per person, closed loop,
-no think time, so the figures are the server's capacity). The same run measures the
+no think time, so the figures are the server's capacity), in --rounds short turns with
+the other database's server, so that the machine's drift falls on both. The same run measures the
 server's floor, `/healthz` (a bare Flask answer through the same gunicorn and the same
 load generator), and each scenario with and without the write stream, on SQLite and on
 PostgreSQL. The load generator shares the machine's cores with the server.
 
-    .venv/bin/python bench/mix_load.py [--seconds 15] [--patches 20] [--db sqlite,postgres]
+    .venv/bin/python bench/mix_load.py [--seconds 15] [--rounds 5] [--patches 20]
+                                       [--db sqlite,postgres]
 """
 from __future__ import annotations
 
@@ -223,30 +225,41 @@ def serve(url: str, workers: int):
     raise SystemExit("gunicorn did not start")
 
 
-def bench(label: str, url: str, app, units: dict, args) -> list[tuple]:
-    server, port = serve(url, args.workers)
-    rows = []
-    try:
-        people = {"hk": {name: Person(port, name) for name in units},
-                  "sv": [Person(port, f"mix-sv-{i}") for i in range(SUPERVISORS)]}
-        people["out"] = {name: Person(port, name) for name in units}
-        for person in [*people["hk"].values(), *people["sv"]]:  # warm every worker's caches
-            for _ in range(3):
-                person.request("GET", "/route")
-        results = {}
-        for scenario in ("hello", "route list", "route list + writes", "mix",
-                         "mix + writes"):
-            results[scenario] = run(port, people, units, scenario, args.seconds)
-        rows = report(label, results, args)
-    finally:
-        server.terminate()
-        server.wait()
-    return rows
+SCENARIOS = ("hello", "route list", "route list + writes", "mix", "mix + writes")
 
 
-def report(label: str, results: dict, args) -> list[tuple]:
-    print(f"\n{label}: gunicorn {args.workers} workers, {len(results['mix']['times'])} kinds, "
-          f"{args.seconds:.0f} s per scenario, load generator on the same cores")
+def sign_in_everyone(port: int, units: dict) -> dict:
+    people = {"hk": {name: Person(port, name) for name in units},
+              "sv": [Person(port, f"mix-sv-{i}") for i in range(SUPERVISORS)]}
+    people["out"] = {name: Person(port, name) for name in units}
+    for person in [*people["hk"].values(), *people["sv"]]:  # warm every worker's caches
+        for _ in range(3):
+            person.request("GET", "/route")
+    return people
+
+
+def taking_turns(servers: dict, args) -> dict[str, dict]:
+    """Each scenario on each database in turn, in --rounds short runs, so that a slower
+    minute of the machine falls on both: label -> scenario -> merged result."""
+    results = {label: {s: {"elapsed": 0.0, "times": defaultdict(list),
+                           "errors": defaultdict(int)} for s in SCENARIOS}
+               for label in servers}
+    for _ in range(args.rounds):
+        for scenario in SCENARIOS:
+            for label, (port, people, units) in servers.items():
+                one = run(port, people, units, scenario, args.seconds / args.rounds)
+                merged = results[label][scenario]
+                merged["elapsed"] += one["elapsed"]
+                for what, times in one["times"].items():
+                    merged["times"][what] += times
+                for what, n in one["errors"].items():
+                    merged["errors"][what] += n
+    return results
+
+
+def report(label: str, results: dict, args) -> tuple:
+    print(f"\n{label}: gunicorn {args.workers} workers, {args.seconds:.0f} s per scenario in "
+          f"{args.rounds} turns with the other database, load generator on the same cores")
     print(f"{'scenario':<22}{'what':<14}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     per_s = {}
     for scenario, result in results.items():
@@ -276,25 +289,35 @@ def report(label: str, results: dict, args) -> list[tuple]:
           f"{per_s[('mix + writes', 'all')][0] / hello:>9.1%}    >= 10 %")
     print(f"{'writes achieved per second (asked 5)':<58}{writes[0]:>10.1f}   5")
     print(f"{'visit post p99 (ms)':<58}{writes[1]:>10.1f}")
-    return [(label, alone[0], loaded[0], loaded[1], mix_loaded[0], mix_loaded[1], hello)]
+    return (label, alone[0], loaded[0], loaded[1], mix_loaded[0], mix_loaded[1], hello)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--patches", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--units", type=int, default=120_000)
     parser.add_argument("--db", default="sqlite,postgres")
     args = parser.parse_args()
-    rows = []
-    for which in args.db.split(","):
-        url = pg.start() if which == "postgres" else None
-        app, path = build(args.units, url)
-        units = make_patches(app, args.patches)
-        sizes = [len(v) for v in units.values()]
-        print(f"{which}: {len(units)} patches, {min(sizes)}–{max(sizes)} overdue units each")
-        rows += bench(which, url or f"sqlite:///{path}", app, units, args)
+    servers, processes = {}, []
+    try:
+        for which in args.db.split(","):
+            url = pg.start() if which == "postgres" else None
+            app, path = build(args.units, url)
+            units = make_patches(app, args.patches)
+            sizes = [len(v) for v in units.values()]
+            print(f"{which}: {len(units)} patches, {min(sizes)}–{max(sizes)} overdue units each")
+            server, port = serve(url or f"sqlite:///{path}", args.workers)
+            processes.append(server)
+            servers[which] = (port, sign_in_everyone(port, units), units)
+        results = taking_turns(servers, args)
+    finally:
+        for server in processes:
+            server.terminate()
+            server.wait()
+    rows = [report(label, result, args) for label, result in results.items()]
     if len(rows) == 2:
         (_, s_alone, s_loaded, *_), (_, p_alone, p_loaded, *_) = rows
         print(f"\n{'PostgreSQL / SQLite route list req/s, no writes':<58}"

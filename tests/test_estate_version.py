@@ -141,3 +141,29 @@ def test_without_the_count_every_request_reads_the_rules(app, patch):
         assert rows_in(policy_reads(client)[1], "demand") == 5
     finally:
         raw("INSERT INTO estate_version (id, n) VALUES (1, 0)")
+
+
+def test_the_all_buildings_view_reads_every_building_once_per_count(app, patch):
+    _, building = patch
+    supervisor = make_user(Role.SUPERVISOR)
+    client = app.test_client()
+    assert client.post("/login", data={"username": supervisor.username,
+                                       "password": PASSWORD}).status_code == 303
+    client.get("/today")
+    seen = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if " ".join(statement.split()) == \
+                "SELECT building.id, building.name FROM building ORDER BY building.id":
+            seen.append(statement)  # every building, for the filter
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert building.name in client.get("/route").get_data(as_text=True)
+        assert len(seen) == 1
+        assert building.name in client.get("/route?sort=arrears").get_data(as_text=True)
+        assert len(seen) == 1
+        raw("UPDATE building SET name = :n WHERE id = :id", n="西区新楼", id=building.id)
+        page = client.get("/route").get_data(as_text=True)  # the same page, reused before
+        assert len(seen) == 2 and "西区新楼" in page
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)

@@ -10,9 +10,10 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, g
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Policy
+from ..models import Building, Policy
 from .services import policies_and_buildings
 
 _COLUMNS = [attr.key for attr in Policy.__mapper__.column_attrs]
@@ -40,7 +41,8 @@ class RulesCache:
 
 def patch_rules(session: Session, building_ids: list[int] | None
                 ) -> tuple[dict[int, Policy], list | None]:
-    """As `policies_and_buildings`, from memory when the count has not moved since."""
+    """As `policies_and_buildings`, from memory when the count has not moved since; kept,
+    every building comes too (for the filter of the all-buildings view)."""
     version = g.get("estate_version")
     if version is None:  # not read with a user, or the count's row is gone: no reuse
         return policies_and_buildings(session, building_ids)
@@ -50,11 +52,14 @@ def patch_rules(session: Session, building_ids: list[int] | None
     kept = cache.get(key)
     if kept is None:
         policies, buildings = policies_and_buildings(session, building_ids)
+        if buildings is None:  # every building: too many to read per request, not per count
+            buildings = session.execute(
+                select(Building.id, Building.name).order_by(Building.id)).all()
         kept = ({cid: _detached(p) for cid, p in policies.items()},
-                None if buildings is None else tuple(buildings))
+                tuple((b_id, name) for b_id, name in buildings))
         cache.put(key, kept)
     policies, buildings = kept
-    return dict(policies), None if buildings is None else list(buildings)
+    return dict(policies), list(buildings)
 
 
 def _detached(policy: Policy) -> Policy:
