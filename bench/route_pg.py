@@ -151,6 +151,20 @@ def _explain(app, client) -> None:
                     print("   ", line)
 
 
+def replanned(app) -> list[str]:
+    """Statements of the pages that PostgreSQL planned again at every execution: a
+    prepared statement whose plan for all values looked worse than one for the values
+    given (psycopg prepares a statement on its fifth execution; the server then keeps
+    one plan only when it is as good)."""
+    from sqlalchemy import text
+    with app.app_context():
+        rows = db.session.execute(text(
+            "SELECT statement FROM pg_prepared_statements "
+            "WHERE generic_plans = 0 AND custom_plans >= 5")).scalars().all()
+        db.session.remove()
+    return [" ".join(statement.split())[:100] for statement in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--units", type=int, default=120_000)
@@ -174,6 +188,10 @@ def main() -> None:
     for name in lite:
         print(f"{name:<42}{lite[name]:>8.2f}ms{post[name]:>10.2f}ms"
               f"{post[name] / lite[name]:>7.2f}x   <= 1.0x  {trips[name]:>6}")
+    again = replanned(pg_app)
+    print(f"\nstatements PostgreSQL planned again at every execution: {len(again)}   target 0")
+    for statement in again:
+        print("   ", statement)
     print("\none statement with the bare driver (a user by primary key): the floor under "
           "each round trip above")
     for label, (lite_ms, post_ms) in statement_cost(url, DATA / f"route-{args.units}.sqlite3"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Enum, bindparam
 from sqlalchemy.types import TypeDecorator
 
 
@@ -43,6 +43,14 @@ class UTCDateTime(TypeDecorator):
             return None
         return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else \
             value.astimezone(timezone.utc)
+
+
+def fixed(value):
+    """A value the statement always compares with, written into its text. PostgreSQL
+    plans a prepared statement once for every execution only when that plan's estimate
+    is as good as a plan for the values given; a status it cannot see (a rare one, such
+    as a visit sent back) made it plan Today's statement again on every request."""
+    return bindparam(None, value, literal_execute=True)
 
 
 def insert_or_ignore(session, model, conflict: list[str], **values) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..access import SEES_ALL_UNITS, patch_building_ids
+from ..extensions import db
 from ..limits import Limits
 from ..models import (
     Building,
@@ -32,6 +33,8 @@ from ..models import (
     record_audit,
     utcnow,
 )
+from ..models.base import fixed
+from ..models.idlist import in_ids, uses_arrays
 from ..photos.evidence import Upload, store_photos
 from ..photos.storage import Storage
 
@@ -74,7 +77,8 @@ def scoped(query, user: User):
     ids = patch_building_ids(user)
     if ids is None:
         return query
-    return query.where(Visit.unit_id.in_(select(Unit.id).where(Unit.building_id.in_(ids))))
+    return query.where(Visit.unit_id.in_(select(Unit.id).where(
+        in_ids(Unit.building_id, ids, uses_arrays(db.session)))))
 
 
 def _filtered(query, f: QueueFilters, tz: tzinfo):
@@ -270,7 +274,8 @@ def last_send_back(visit: Visit) -> ReviewDecision | None:
 def sent_back_to(session: Session, user: User, limit: int = 50) -> list[Visit]:
     """The user's own visits a supervisor sent back, newest first, for Today."""
     return list(session.scalars(scoped(select(Visit).where(
-        Visit.user_id == user.id, Visit.review_status == ReviewStatus.SENT_BACK.value), user)
+        Visit.user_id == user.id, Visit.review_status == fixed(ReviewStatus.SENT_BACK.value)),
+        user)
         .options(joinedload(Visit.unit).joinedload(Unit.building),
                  selectinload(Visit.decisions).joinedload(ReviewDecision.user))
         .order_by(Visit.created_at.desc()).limit(limit)))

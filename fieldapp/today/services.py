@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..access import restrict_units
 from ..models import Contact, ContactKind, Promise, PromiseStatus, Unit, User, Waiver, WaiverStatus
+from ..models.idlist import in_ids, uses_arrays
 
 AHEAD_DAYS, BROKEN_DAYS, DECIDED_DAYS = 3, 7, 7
 
@@ -36,7 +37,7 @@ def _owners(session: Session, unit_ids: set[int]) -> dict[int, Contact]:
     if not unit_ids:  # an empty list is still a statement
         return found
     for c in session.scalars(select(Contact).where(
-            Contact.unit_id.in_(unit_ids),
+            in_ids(Contact.unit_id, unit_ids, uses_arrays(session)),
             Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE])).order_by(Contact.id)):
         found.setdefault(c.unit_id, c)
     return found
