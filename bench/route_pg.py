@@ -162,7 +162,7 @@ def replanned(app) -> list[str]:
             "SELECT statement FROM pg_prepared_statements "
             "WHERE generic_plans = 0 AND custom_plans >= 5")).scalars().all()
         db.session.remove()
-    return [" ".join(statement.split())[:100] for statement in rows]
+    return [" ".join(statement.split())[-160:] for statement in rows]
 
 
 def main() -> None:

@@ -53,12 +53,12 @@ def busy_patch(app):
 # user and its session): raise one only with a reason in the commit.
 # The route list: the user (with the count of rule changes, so the patch's policies and
 # buildings come from memory), the page's units with the chips (reused: nothing more),
-# then the rows and, with every late fee to compute
-# again, the rows' bills, payments and plans. A unit card without history: the user, the
-# unit with which kinds of record it has, its bills, its payments, its demands. Today, once the day's
+# then the rows and, with every late fee to compute again, the rows' bills with their
+# payments, and their plans. A unit card without history: the user, the unit with which
+# kinds of record it has, its bills, its payments, its demands. Today, once the day's
 # catch-up is done: the user, the sent-back visits, the promises, the decided waivers and
 # the owners of the units it lists.
-BUDGET = {"route list": 6, "route list reused": 2, "route list page 2": 6,
+BUDGET = {"route list": 5, "route list reused": 2, "route list page 2": 5,
           "unit card": 5, "visit form": 3, "today": 5}
 
 
@@ -169,3 +169,38 @@ def test_a_card_with_history_costs_a_few_statements_more_whatever_its_length(app
     # (visits, promises, work orders) and, for all rows at once, visits' promises and
     # photos and work orders' events and after-photos.
     assert once == five_times <= bare + 3 + 4, (bare, once, five_times)
+
+
+def test_a_units_money_is_its_bills_with_its_payments_read_in_one_statement(app):
+    from fieldapp.domain.allocation import BillDue
+    from fieldapp.domain.latefee import DatedPayment
+    from fieldapp.models import Payment
+    from fieldapp.units.fees import unit_money
+
+    unit, other = make_unit(), make_unit()
+    old = make_bill(unit, 30_000, TODAY - timedelta(days=90))
+    new = make_bill(unit, 20_000, TODAY - timedelta(days=30))
+    make_bill(other, 99_000, TODAY - timedelta(days=30))
+    named = make_payment(unit, 10_000, TODAY - timedelta(days=60), bill=old)
+    pooled = make_payment(unit, 5_000, TODAY - timedelta(days=20))
+    refund = Payment(unit_id=unit.id, amount_fen=-2_000, paid_on=TODAY - timedelta(days=5),
+                     reverses_id=pooled.id)
+    db.session.add(refund)
+    db.session.commit()
+    policy = unit.building.community.policy
+    policy.plan_pauses_late_fee = False  # no plans to read
+    db.session.commit()
+    units = {unit.id: (policy, 0), other.id: (policy, 0)}
+    for row in (policy, old, new, named, pooled, refund):
+        db.session.refresh(row)  # loaded before counting
+    with statements() as seen:
+        money = unit_money(db.session, units, TODAY)
+    assert len(seen) == 1
+    assert sorted(money[unit.id].bills, key=lambda b: b.id) == [
+        BillDue(old.id, 30_000, old.due_date), BillDue(new.id, 20_000, new.due_date)]
+    assert sorted(money[unit.id].payments, key=lambda p: p.id) == [
+        DatedPayment(named.id, 10_000, named.paid_on, old.id, None),
+        DatedPayment(pooled.id, 5_000, pooled.paid_on, None, None),
+        DatedPayment(refund.id, -2_000, refund.paid_on, None, pooled.id)]
+    assert [b.amount_fen for b in money[other.id].bills] == [99_000]
+    assert money[other.id].payments == []

@@ -22,10 +22,17 @@ def uses_arrays(session: Session) -> bool:
 
 def in_ids(column, ids: str | Iterable[int], arrays: bool):
     """`column` is one of `ids`: a list, or the name of a parameter given at execution."""
+    if not isinstance(ids, str):
+        ids = list(ids)
+        if len(ids) == 1:
+            # PostgreSQL's plan for every array guesses ten ids: for one (a unit card) it
+            # looked worse than a plan for that id, so the statement was planned again
+            # at every execution. An equality is planned once.
+            return column == ids[0]
     if arrays:
         param = bindparam(ids, type_=_ID_ARRAY) if isinstance(ids, str) \
-            else bindparam(None, list(ids), type_=_ID_ARRAY)
+            else bindparam(None, ids, type_=_ID_ARRAY)
         return column == any_(param)
     if isinstance(ids, str):
         return column.in_(bindparam(ids, expanding=True))
-    return column.in_(list(ids))
+    return column.in_(ids)
