@@ -20,6 +20,7 @@ from fieldapp.models import (
     Notice,
     NoticeTemplate,
     NoticeType,
+    Payment,
     Policy,
     Promise,
     Role,
@@ -333,3 +334,44 @@ def test_printed_and_shared_links_use_the_public_address_not_the_request_host(ap
     r = client.post(f"/units/{unit.id}/statement-links")
     page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "https://pay.example.com/s/" in page and "//localhost/s/" not in page
+
+
+def test_the_cards_limitation_end_is_the_full_reads_without_reading_what_the_card_knows(app):
+    """The card gives the clock the payments it has read and says whether the unit has
+    visits or promises: a unit with neither costs no statement, and each end is the one
+    a full read of the demands gives."""
+    from sqlalchemy import event
+
+    from fieldapp.clock import company_tz
+    from fieldapp.notices.limitation import bill_ends
+    from fieldapp.notices.services import card_panel
+    from fieldapp.units.services import unit_card
+
+    old = TODAY - timedelta(days=3 * 365 - 60)
+    payer, promised, bare = make_unit(), make_unit(), make_unit()
+    for unit in (payer, promised, bare):
+        make_bill(unit, 50_000, old)
+    make_payment(payer, 3_000, old + timedelta(days=30))
+    db.session.add(Payment(unit_id=payer.id, amount_fen=-1_000, paid_on=TODAY))  # a refund
+    db.session.add(Promise(unit_id=promised.id, due_date=TODAY + timedelta(days=9),
+                           amount_fen=100, made_on=TODAY - timedelta(days=100)))
+    db.session.commit()
+    now, tz = datetime.now(timezone.utc), company_tz()
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+    ends = {}
+    for unit, demand_reads in ((payer, 0), (bare, 0), (promised, 1)):
+        card = unit_card(db.session, unit, TODAY)
+        overdue = [(line.bill.id, line.bill.due_date) for line in card.lines if line.overdue]
+        seen.clear()
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            panel = card_panel(db.session, unit, card, TODAY, tz, now)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        assert len(seen) == demand_reads, seen
+        assert panel.limitation_end == min(bill_ends(db.session, unit.id, overdue, tz).values())
+        ends[unit.id] = panel.limitation_end
+    assert ends[bare.id] < ends[payer.id] < ends[promised.id]  # each demand moved its clock

@@ -14,27 +14,37 @@ from ..models import Bill, NoticeType, Payment, Promise, Unit, Visit, VisitPhoto
 from ..models.base import UTCDateTime
 
 
-def demands_of(session: Session, unit_ids: list[int], tz: tzinfo) -> dict[int, list[Demand]]:
+def demands_of(session: Session, unit_ids: list[int], tz: tzinfo, *,
+               paid_on: dict[int, list[date]] | None = None,
+               records: bool = True) -> dict[int, list[Demand]]:
     """unit id -> its documented demands: notices delivered (proven by a photo),
-    promises made and payments received; one statement for all three."""
+    promises made and payments received; one statement for all three. `paid_on`: the
+    days of the units' payments, when the caller has read them; `records=False`: the
+    units have no visits and no promises. With both, no statement at all."""
     found: dict[int, list[Demand]] = defaultdict(list)
     if not unit_ids:
         return found
-    has_photo = exists().where(VisitPhoto.visit_id == Visit.id)
-    notices = select(Visit.unit_id, literal("notice").label("kind"),
-                     Visit.created_at.label("at"), cast(null(), Date).label("on"),
-                     case((has_photo, 1), else_=0).label("proven")) \
-        .where(Visit.unit_id.in_(unit_ids), Visit.notice_type != NoticeType.NONE)
-    promises = select(Promise.unit_id, literal("promise"), cast(null(), UTCDateTime),
-                      Promise.made_on,
-                      literal(1)).where(Promise.unit_id.in_(unit_ids))
-    payments = select(Payment.unit_id, literal("payment"), cast(null(), UTCDateTime),
-                      Payment.paid_on,
-                      literal(1)).where(Payment.unit_id.in_(unit_ids), Payment.amount_fen > 0)
-    for unit_id, kind, at, on, proven in session.execute(union_all(notices, promises,
-                                                                   payments)):
-        day = _local_day(at, tz) if kind == "notice" else _as_date(on)
-        found[unit_id].append(Demand(day, kind, bool(proven)))
+    parts = []
+    if records:
+        has_photo = exists().where(VisitPhoto.visit_id == Visit.id)
+        parts.append(select(Visit.unit_id, literal("notice").label("kind"),
+                            Visit.created_at.label("at"), cast(null(), Date).label("on"),
+                            case((has_photo, 1), else_=0).label("proven"))
+                     .where(Visit.unit_id.in_(unit_ids), Visit.notice_type != NoticeType.NONE))
+        parts.append(select(Promise.unit_id, literal("promise"), cast(null(), UTCDateTime),
+                            Promise.made_on, literal(1)).where(Promise.unit_id.in_(unit_ids)))
+    if paid_on is None:
+        parts.append(select(Payment.unit_id, literal("payment"), cast(null(), UTCDateTime),
+                            Payment.paid_on, literal(1))
+                     .where(Payment.unit_id.in_(unit_ids), Payment.amount_fen > 0))
+    else:
+        for unit_id, days in paid_on.items():
+            found[unit_id] += [Demand(day, "payment", True) for day in days]
+    if parts:
+        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+        for unit_id, kind, at, on, proven in session.execute(statement):
+            day = _local_day(at, tz) if kind == "notice" else _as_date(on)
+            found[unit_id].append(Demand(day, kind, bool(proven)))
     return found
 
 
@@ -63,11 +73,15 @@ def _unpaid_bills(session: Session, unit_ids: list[int], today: date,
 
 
 def bill_ends(session: Session, unit_id: int, bills: list[tuple[int, date]],
-              tz: tzinfo) -> dict[int, date]:
-    """bill id -> the day its limitation period ends, for these (id, due) bills."""
+              tz: tzinfo, *, paid_on: list[date] | None = None,
+              records: bool = True) -> dict[int, date]:
+    """bill id -> the day its limitation period ends, for these (id, due) bills.
+    `paid_on` and `records` as for `demands_of`."""
     if not bills:  # nothing overdue: no demand to read
         return {}
-    return limitation_ends(bills, demands_of(session, [unit_id], tz)[unit_id])
+    demands = demands_of(session, [unit_id], tz, records=records,
+                         paid_on=None if paid_on is None else {unit_id: paid_on})
+    return limitation_ends(bills, demands[unit_id])
 
 
 @dataclass(frozen=True)

@@ -281,14 +281,19 @@ class CardPanel:
 
 def card_panel(session: Session, unit: Unit, card, today: date, tz,
                now: datetime) -> CardPanel:
-    """At most three statements: the demands, the notices, the live links (those the
-    card's `history` says the unit has)."""
+    """At most three statements: the demands (visits and promises; none for a unit with
+    neither), the notices, the live links (those the card's `history` says the unit
+    has)."""
     from ..domain.limitation import ends_soon
     from ..units.services import UnitHistory
     from .limitation import bill_ends
     from .statements import live_links
+    # The card has read the payments, and knows whether there are visits or promises.
+    records = bool(card.history & (UnitHistory.VISITS | UnitHistory.PROMISES |
+                                   UnitHistory.PLANS))
     ends = bill_ends(session, unit.id, [(line.bill.id, line.bill.due_date)
-                                        for line in card.lines if line.overdue], tz)
+                                        for line in card.lines if line.overdue], tz,
+                     paid_on=card.paid_on, records=records)
     end = min(ends.values()) if ends else None
     notices = unit_notices(session, unit.id)[:10] \
         if UnitHistory.NOTICES in card.history else []

@@ -113,6 +113,7 @@ class UnitCard:
     promises: list[Promise]  # single promises, newest first
     waivers: list[Waiver]  # newest first
     history: UnitHistory  # what else the unit has (notices, statement links)
+    paid_on: list[date]  # the days money came in (demands, for the limitation clock)
 
 
 def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
@@ -153,7 +154,8 @@ def unit_card(session: Session, unit: Unit, today: date) -> UnitCard:
         select(Waiver).where(Waiver.unit_id == unit.id).order_by(Waiver.id.desc()).limit(5)))
     return UnitCard(unit, policy, lines, arrears, days,
                     overdue_band(days, with_earliest_band(bands_from_policy(policy.bands))),
-                    fee, credit, visits, orders, entries, plan, promises, waivers, history)
+                    fee, credit, visits, orders, entries, plan, promises, waivers, history,
+                    [p.paid_on for p in money.payments if p.amount_fen > 0])
 
 
 def _aware(moment: datetime) -> datetime:
