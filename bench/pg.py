@@ -49,3 +49,9 @@ def start(database: str = "doorstep_bench") -> str:
         run(str(PG_BIN / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres",
             database)
     return f"postgresql+psycopg://postgres@127.0.0.1:{port}/{database}"
+
+
+def start_for(units: int) -> str:
+    """As `start`, with a database per estate size (the 120,000-unit one as before), so
+    a run at another size leaves the others seeded."""
+    return start("doorstep_bench" if units == 120_000 else f"doorstep_bench_{units}")

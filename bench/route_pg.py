@@ -171,7 +171,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args()
-    url = pg.start()
+    url = pg.start_for(args.units)
     started = time.perf_counter()
     sqlite_app, _ = build(args.units)
     pg_app, _ = build(args.units, url)
