@@ -105,7 +105,7 @@ def sqlite_copies(units: int) -> list[str]:
 
 
 def postgres_copies(units: int) -> list[str]:
-    base = pg.start()
+    base = pg.start_for(units)
     app, _ = build(units, base)
     with app.app_context():  # a template database must have no connections
         db.session.remove()
@@ -113,10 +113,11 @@ def postgres_copies(units: int) -> list[str]:
     urls = []
     psql = [str(pg.PG_BIN / "psql")]
     host, port = base.split("@")[1].split("/")[0].split(":")
+    template = base.rsplit("/", 1)[1]
     for name in COPIES:
         db_name = f"nightly_{name}"
         sql = (f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE); "
-               f"CREATE DATABASE {db_name} TEMPLATE doorstep_bench")
+               f"CREATE DATABASE {db_name} TEMPLATE {template}")
         for statement in sql.split("; "):
             subprocess.run(["runuser", "-u", "postgres", "--", *psql, "-h", host, "-p", port,
                             "-U", "postgres", "-c", statement], check=True,
