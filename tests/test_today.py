@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from fieldapp.domain.summary import refresh_unit
 from fieldapp.extensions import db
-from fieldapp.models import Promise, Role, Waiver, WaiverStatus, utcnow
+from fieldapp.models import Contact, ContactKind, Promise, Role, Waiver, WaiverStatus, utcnow
 
 from .factories import TODAY, make_bill, make_building, make_unit, make_user
 
@@ -76,3 +76,26 @@ def test_supervisors_see_waiting_waivers_and_households_with_two_broken_promises
     assert "1 waiver is waiting for you" in html
     assert f'data-unit-id="{unit.id}"' in section(html, "flagged")
     assert "2 promises broken in a row" in section(html, "flagged")
+
+
+def test_each_item_calls_the_owner_or_finance_contact_never_a_tenant(client, login_as, app):
+    building = make_building()
+    hk = make_user(Role.HOUSEKEEPER, buildings=[building], locale="en")
+    rented, office, tenant_only = (make_unit(building, owner=None, number=n)
+                                   for n in ("201", "202", "203"))
+    for unit, kind, name, phone in (
+            (rented, ContactKind.TENANT, "Tenant Tan", "13900000001"),  # the first contact
+            (rented, ContactKind.OWNER, "Owner Ou", "13900000002"),
+            (office, ContactKind.FINANCE, "Finance Fu", "13900000003"),
+            (tenant_only, ContactKind.TENANT, "Tenant Ting", "13900000004")):
+        db.session.add(Contact(unit_id=unit.id, kind=kind, name=name, surname=name[0],
+                               phone=phone))
+    db.session.commit()
+    for unit in (rented, office, tenant_only):
+        make_bill(unit, 100_000, TODAY - timedelta(days=90))
+        promised(unit, hk, due_in=0)
+    html = login_as(hk).get("/today").get_data(as_text=True)
+    assert "Owner Ou" in html and "tel:13900000002" in html
+    assert "Finance Fu" in html and "tel:13900000003" in html
+    assert "Tenant" not in html and "tel:13900000001" not in html
+    assert "tel:13900000004" not in html

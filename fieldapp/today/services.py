@@ -8,8 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..access import restrict_units
-from ..models import Contact, ContactKind, Promise, PromiseStatus, Unit, User, Waiver, WaiverStatus
-from ..models.idlist import in_ids, uses_arrays
+from ..models import Contact, Promise, PromiseStatus, Unit, User, Waiver, WaiverStatus
 
 AHEAD_DAYS, BROKEN_DAYS, DECIDED_DAYS = 3, 7, 7
 
@@ -32,15 +31,8 @@ class TodayList:
     flagged: list[TodayItem]
 
 
-def _owners(session: Session, unit_ids: set[int]) -> dict[int, Contact]:
-    found: dict[int, Contact] = {}
-    if not unit_ids:  # an empty list is still a statement
-        return found
-    for c in session.scalars(select(Contact).where(
-            in_ids(Contact.unit_id, unit_ids, uses_arrays(session)),
-            Contact.kind.in_([ContactKind.OWNER, ContactKind.FINANCE])).order_by(Contact.id)):
-        found.setdefault(c.unit_id, c)
-    return found
+# What an item shows of its unit: the building, and the owner among the contacts.
+_PLACE = (joinedload(Unit.building), joinedload(Unit.contacts))
 
 
 def today_list(session: Session, user: User, today: date, tz: tzinfo,
@@ -52,29 +44,27 @@ def today_list(session: Session, user: User, today: date, tz: tzinfo,
             (Promise.due_date <= today + timedelta(days=AHEAD_DAYS))) | (
             (Promise.status == PromiseStatus.BROKEN) &
             (Promise.resolved_on >= today - timedelta(days=BROKEN_DAYS))))
-        # The unit and its building joined in (one row each): two round trips less on
+        # The unit with its building and contacts joined in: round trips less on
         # PostgreSQL than loading them after.
-        .options(selectinload(Promise.plan),
-                 joinedload(Promise.unit).joinedload(Unit.building))
-        .order_by(Promise.due_date, Promise.id).limit(300)))
+        .options(selectinload(Promise.plan), joinedload(Promise.unit).options(*_PLACE))
+        .order_by(Promise.due_date, Promise.id).limit(300)).unique())
     since = datetime.combine(today - timedelta(days=DECIDED_DAYS), time(), tz)
     decided_q = select(Waiver).where(Waiver.status != WaiverStatus.PENDING,
                                      Waiver.decided_at >= since, Waiver.unit_id.in_(units)) \
-        .options(joinedload(Waiver.unit).joinedload(Unit.building))
+        .options(joinedload(Waiver.unit).options(*_PLACE))
     if not supervisor:
         decided_q = decided_q.where(Waiver.requested_by == user.id)
-    decided = list(session.scalars(decided_q.order_by(Waiver.decided_at.desc()).limit(50)))
+    decided = list(session.scalars(decided_q.order_by(Waiver.decided_at.desc()).limit(50))
+                   .unique())
     flagged_units = list(session.scalars(select(Unit).where(
         Unit.id.in_(units), Unit.broken_promises_in_row >= 2, Unit.arrears_fen > 0)
-        .options(joinedload(Unit.building))
-        .order_by(Unit.arrears_fen.desc()).limit(50))) if supervisor else []
+        .options(*_PLACE)
+        .order_by(Unit.arrears_fen.desc()).limit(50)).unique()) if supervisor else []
     waiting = session.scalar(select(func.count()).select_from(Waiver).where(
         Waiver.status == WaiverStatus.PENDING, Waiver.unit_id.in_(units))) if supervisor else 0
-    owners = _owners(session, {p.unit_id for p in promises} | {w.unit_id for w in decided} |
-                     {u.id for u in flagged_units})
 
     def item(unit, **kw):
-        return TodayItem(unit=unit, owner=owners.get(unit.id), **kw)
+        return TodayItem(unit=unit, owner=unit.owner, **kw)
     open_ones = [p for p in promises if p.status == PromiseStatus.OPEN]
     return TodayList(
         due_today=[item(p.unit, promise=p) for p in open_ones if p.due_date <= today],
