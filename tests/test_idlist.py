@@ -30,7 +30,11 @@ def test_postgresql_statement_does_not_grow_with_the_list():
     def sql(n):
         return str(select(Building.id).where(in_ids(Building.id, list(range(n)), True))
                    .compile(dialect=dialect))
-    assert sql(1) == sql(80) and "ANY" in sql(1)
+    assert sql(2) == sql(80) and "ANY" in sql(2)
+    # One id is an equality: a plan for every array guesses ten ids, and lost to a plan
+    # for the one at every execution (bench/route_pg.py counts such statements).
+    assert "ANY" not in sql(1) and sql(1) == str(select(Building.id).where(
+        Building.id == 0).compile(dialect=dialect))
     named = str(select(Building.id).where(in_ids(Building.id, "patch", True))
                 .compile(dialect=dialect))
     assert "%(patch)s" in named and "ANY" in named
