@@ -304,7 +304,7 @@ def main() -> None:
     servers, processes = {}, []
     try:
         for which in args.db.split(","):
-            url = pg.start() if which == "postgres" else None
+            url = pg.start_for(args.units) if which == "postgres" else None
             app, path = build(args.units, url)
             units = make_patches(app, args.patches)
             sizes = [len(v) for v in units.values()]
