@@ -11,8 +11,8 @@ from fieldapp.extensions import db
 from fieldapp.models import Role, Unit
 from fieldapp.route import routes as route_views
 
-from .factories import PASSWORD, TODAY, make_bill, make_building, make_payment, make_unit, \
-    make_user
+from .factories import PASSWORD, TODAY, make_bill, make_building, make_community, make_payment, \
+    make_unit, make_user
 
 
 @pytest.fixture
@@ -123,3 +123,19 @@ def test_a_building_renamed_rebuilds_its_patch_pages(app, patch_of_40, renders):
     page = client.get("/route").get_data(as_text=True)
     assert len(renders) == 2
     assert f"新楼 9-{units[0].number}" in page and f"{old_name}-" not in page
+
+
+def test_two_patches_with_the_same_empty_page_each_get_their_own(app):
+    """A search that matches nothing in either patch, one community, one policy: the
+    pages' data is the same, their buildings are not."""
+    community = make_community()
+    mine, theirs = make_building(community, name="东楼"), make_building(community, name="西楼")
+    for building in (mine, theirs):
+        make_bill(make_unit(building), 100_000, TODAY - timedelta(days=60))
+    a = make_user(Role.HOUSEKEEPER, buildings=[mine])
+    b = make_user(Role.HOUSEKEEPER, buildings=[theirs])
+    first = signed_in(app, a).get("/route?q=9999").get_data(as_text=True)
+    second = signed_in(app, b).get("/route?q=9999").get_data(as_text=True)
+    assert f'<option value="{mine.id}"' in first and "东楼" in first
+    assert f'<option value="{theirs.id}"' in second and "西楼" in second
+    assert "东楼" not in second

@@ -77,13 +77,13 @@ def _page_key(day, building_ids, buildings, housekeeper, policies, data,
     if not current_app.config["ROUTE_CACHE"] or session.get("_flashes"):
         return None
     args = tuple(sorted((k, v) for k, v in request.args.items(multi=True)))
-    # A building renamed shows at once: the count of rule changes moves, or without the
-    # count the patch's buildings are in the key by name.
+    # The patch by its buildings; a building renamed shows at once: the count of rule
+    # changes moves, or without the count the buildings are in the key by name.
     count = g.get("estate_version")
-    names = tuple(buildings or ()) if count is None else count
+    patch = None if building_ids is None else tuple(sorted(building_ids))
     return page_key(
-        scope=(current_user.role.value, names, building_ids is None,
-               housekeeper.id if housekeeper else None),
+        scope=(current_user.role.value, patch, tuple(buildings or ()) if count is None
+               else count, housekeeper.id if housekeeper else None),
         locale=str(get_locale()), args=args, partial=(is_partial(), rows_only), today=day,
         policies=policies, settings=(current_user.visited_sink,), identity=data.identity())
 

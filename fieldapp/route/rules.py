@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..models import Building, Policy
-from .services import policies_and_buildings
+from .services import BuildingChoice, policies_and_buildings
 
 _COLUMNS = [attr.key for attr in Policy.__mapper__.column_attrs]
 
@@ -53,10 +53,9 @@ def patch_rules(session: Session, building_ids: list[int] | None
     if kept is None:
         policies, buildings = policies_and_buildings(session, building_ids)
         if buildings is None:  # every building: too many to read per request, not per count
-            buildings = session.execute(
-                select(Building.id, Building.name).order_by(Building.id)).all()
-        kept = ({cid: _detached(p) for cid, p in policies.items()},
-                tuple((b_id, name) for b_id, name in buildings))
+            buildings = [BuildingChoice(*row) for row in session.execute(
+                select(Building.id, Building.name).order_by(Building.id))]
+        kept = ({cid: _detached(p) for cid, p in policies.items()}, tuple(buildings))
         cache.put(key, kept)
     policies, buildings = kept
     return dict(policies), list(buildings)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
+from typing import NamedTuple
 
 from geopy.distance import geodesic
 from sqlalchemy import (
@@ -74,6 +75,12 @@ class RouteRow:
     badges: list[str] = field(default_factory=list)
 
 
+class BuildingChoice(NamedTuple):
+    """A building as the filter offers it."""
+    id: int
+    name: str
+
+
 @dataclass(frozen=True)
 class BandCount:
     band: Band
@@ -112,7 +119,7 @@ def policies_and_buildings(session: Session, building_ids: list[int] | None
         .where(in_ids(Building.id, building_ids, uses_arrays(session)))
         .order_by(Building.id)).all()
     policies = {policy.community_id: policy for _, _, policy in rows if policy is not None}
-    return policies, [(building_id, name) for building_id, name, _ in rows]
+    return policies, [BuildingChoice(building_id, name) for building_id, name, _ in rows]
 
 
 def _band_exprs(policies: dict[int, Policy], today: date):
