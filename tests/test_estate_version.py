@@ -167,3 +167,33 @@ def test_the_all_buildings_view_reads_every_building_once_per_count(app, patch):
         assert len(seen) == 2 and "西区新楼" in page
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_policies_the_session_held_before_the_count_moved_are_kept_as_read(app, patch):
+    """A request's session may hold a policy loaded before another writer changed it
+    (the day's check of policies in force loads them all): what is kept under the new
+    count is what the database says, not what the session held."""
+    client, building = patch
+    assert rows_in(policy_reads(client)[1], "visit") == 5
+    db.session.commit()
+    held = db.session.scalar(select(Policy).where(Policy.community_id == building.community_id))
+    demand = next(b for b in held.bands if b["key"] == "demand")
+    assert demand["min_days"] == 61
+    bands = [dict(b, min_days=45) if b["key"] == "demand" else b for b in held.bands]
+    with db.engine.begin() as conn:  # another server; this session keeps its copy
+        conn.execute(text("UPDATE policy SET bands = :b WHERE id = :id"),
+                     {"b": json.dumps(bands), "id": held.id})
+    assert rows_in(policy_reads(client)[1], "demand") == 5
+
+
+def test_what_was_kept_under_an_older_count_goes_when_a_newer_is_kept():
+    from fieldapp.route.rules import RulesCache
+    cache = RulesCache(size=8)
+    cache.put((1, (10,)), ("a",))
+    cache.put((1, None), ("every building",))
+    cache.put((2, (10,)), ("b",))
+    assert cache.get((1, (10,))) is None and cache.get((1, None)) is None
+    assert cache.get((2, (10,))) == ("b",)
+    for patch in range(20):
+        cache.put((2, (patch,)), (patch,))
+    assert cache.get((2, (19,))) == (19,) and cache.get((2, (11,))) is None  # the oldest out

@@ -33,7 +33,10 @@ class RulesCache:
             return found
 
     def put(self, key: tuple, value: tuple) -> None:
+        """Counts only grow: what was kept under an older one is read by no one again."""
         with self._lock:
+            for old in [k for k in self._kept if k[0] < key[0]]:
+                del self._kept[old]
             self._kept[key] = value
             while len(self._kept) > self.size:
                 self._kept.popitem(last=False)
@@ -51,7 +54,9 @@ def patch_rules(session: Session, building_ids: list[int] | None
     cache = current_app.extensions["route_rules"]
     kept = cache.get(key)
     if kept is None:
-        policies, buildings = policies_and_buildings(session, building_ids)
+        # Policies this request's session loaded before the count was read (the day's
+        # check of policies in force) would keep their older values: read them afresh.
+        policies, buildings = policies_and_buildings(session, building_ids, fresh=True)
         if buildings is None:  # every building: too many to read per request, not per count
             buildings = [BuildingChoice(*row) for row in session.execute(
                 select(Building.id, Building.name).order_by(Building.id))]

@@ -96,28 +96,30 @@ class RoutePage:
     policies: dict[int, Policy]
 
 
-def policies_for(session: Session, building_ids: list[int] | None) -> dict[int, Policy]:
-    """community id -> policy, for the communities the patch touches."""
-    q = select(Policy)
+def policies_for(session: Session, building_ids: list[int] | None, *,
+                 fresh: bool = False) -> dict[int, Policy]:
+    """community id -> policy, for the communities the patch touches. `fresh`: the
+    values as read, not those of policies the session holds already."""
+    q = select(Policy).execution_options(populate_existing=fresh)
     if building_ids is not None:
         q = q.where(Policy.community_id.in_(select(Building.community_id).where(
             in_ids(Building.id, building_ids, uses_arrays(session)))))
     return {p.community_id: p for p in session.scalars(q)}
 
 
-def policies_and_buildings(session: Session, building_ids: list[int] | None
-                           ) -> tuple[dict[int, Policy], list | None]:
+def policies_and_buildings(session: Session, building_ids: list[int] | None, *,
+                           fresh: bool = False) -> tuple[dict[int, Policy], list | None]:
     """The patch's policies (as `policies_for`) and its buildings, (id, name) in id
     order for the building filter, in one query: a round trip less on PostgreSQL. Every
     building of the estate (no patch) is too many rows to read on every request: then
     the buildings are None, for the page to read when it shows the filter."""
     if building_ids is None:
-        return policies_for(session, None), None
+        return policies_for(session, None, fresh=fresh), None
     rows = session.execute(
         select(Building.id, Building.name, Policy)
         .outerjoin(Policy, Policy.community_id == Building.community_id)
         .where(in_ids(Building.id, building_ids, uses_arrays(session)))
-        .order_by(Building.id)).all()
+        .order_by(Building.id).execution_options(populate_existing=fresh)).all()
     policies = {policy.community_id: policy for _, _, policy in rows if policy is not None}
     return policies, [BuildingChoice(building_id, name) for building_id, name, _ in rows]
 
