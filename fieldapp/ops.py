@@ -18,6 +18,7 @@ from sqlalchemy import func, inspect, select, table, text
 from sqlalchemy.engine import URL, Connection, Engine
 
 from .models import Photo
+from .models.estate_version import trigger_ddl
 from .photos.pipeline import sha256_of
 from .photos.storage import Storage, StoredKey, photo_keys
 
@@ -126,9 +127,13 @@ def restore(engine: Engine, store: Storage, src: Path, *, force: bool = False) -
 def _count_past_any_seen(engine: Engine) -> None:
     """App servers keep rules under the count of rule changes (models/estate_version.py);
     a restored count may be one they saw with other rules. It jumps past any count
-    reached since (one per change: a jump of the microseconds since 1970 is far)."""
+    reached since (one per change: a jump of the microseconds since 1970 is far). The
+    triggers are made again too: a PostgreSQL backup from before the count recreates
+    the policy and building tables without them."""
     with engine.begin() as conn:
         if inspect(conn).has_table("estate_version"):
+            for statement in trigger_ddl(conn.dialect.name):
+                conn.execute(text(statement))
             conn.execute(text("UPDATE estate_version SET n = n + :jump"),
                          {"jump": time.time_ns() // 1000})
 

@@ -54,3 +54,23 @@ def test_a_migrated_database_counts_rule_changes_as_a_created_one(empty_database
         db.session.remove()
         db.engine.dispose()
     assert after > before
+
+
+def test_upgrading_again_over_a_restored_older_backup_keeps_the_count(empty_database):
+    """pg_restore --clean of a backup from before the count leaves its table standing,
+    the policy and building tables without triggers, and the stamp at the older
+    revision: the upgrade completes and the triggers are back."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database, "SECRET_KEY": "x"})
+    with app.app_context():
+        upgrade()
+        with db.engine.begin() as conn:
+            dialect = conn.dialect.name
+            for name in trigger_names(dialect):
+                conn.execute(text(f"DROP TRIGGER {name}" if dialect == "sqlite" else
+                                  f"DROP TRIGGER {name} ON {name.split('_')[2]}"))
+            conn.execute(text("UPDATE alembic_version SET version_num = '0011_route_id'"))
+        upgrade()
+        with db.engine.connect() as conn:
+            assert triggers_of(conn) == sorted(trigger_names(dialect))
+            assert conn.execute(text("SELECT count(*) FROM estate_version")).scalar() == 1
+        db.engine.dispose()

@@ -20,13 +20,17 @@ WATCHED = (("policy", "UPDATE"), ("building", "UPDATE OF name, community_id"))
 
 
 def upgrade():
-    op.create_table(
-        'estate_version',
-        sa.Column('id', sa.Integer(), nullable=False),
-        sa.Column('n', sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_estate_version')))
-    op.execute("INSERT INTO estate_version (id, n) VALUES (1, 0)")
-    if op.get_bind().dialect.name == 'postgresql':
+    bind = op.get_bind()
+    # A PostgreSQL backup from before this revision, restored over a newer database
+    # (pg_restore --clean), leaves this table standing: upgrading again keeps it.
+    if not sa.inspect(bind).has_table('estate_version'):
+        op.create_table(
+            'estate_version',
+            sa.Column('id', sa.Integer(), nullable=False),
+            sa.Column('n', sa.BigInteger(), nullable=False),
+            sa.PrimaryKeyConstraint('id', name=op.f('pk_estate_version')))
+    if bind.dialect.name == 'postgresql':
+        op.execute("INSERT INTO estate_version (id, n) VALUES (1, 0) ON CONFLICT DO NOTHING")
         op.execute("CREATE OR REPLACE FUNCTION estate_version_bump() RETURNS trigger "
                    f"LANGUAGE plpgsql AS $$ BEGIN {BUMP}; RETURN NULL; END $$")
         for table, update in WATCHED:
@@ -34,10 +38,11 @@ def upgrade():
                        f"{update} OR DELETE OR TRUNCATE ON {table} FOR EACH STATEMENT "
                        "EXECUTE FUNCTION estate_version_bump()")
         return
+    op.execute("INSERT OR IGNORE INTO estate_version (id, n) VALUES (1, 0)")
     for table, update in WATCHED:
         for event, on in (("insert", "INSERT"), ("delete", "DELETE"), ("update", update)):
-            op.execute(f"CREATE TRIGGER estate_version_{table}_{event} AFTER {on} ON {table} "
-                       f"BEGIN {BUMP}; END")
+            op.execute(f"CREATE TRIGGER IF NOT EXISTS estate_version_{table}_{event} AFTER "
+                       f"{on} ON {table} BEGIN {BUMP}; END")
 
 
 def downgrade():
