@@ -155,7 +155,8 @@ def replanned(app) -> list[str]:
     """Statements of the pages that PostgreSQL planned again at every execution: a
     prepared statement whose plan for all values looked worse than one for the values
     given (psycopg prepares a statement on its fifth execution; the server then keeps
-    one plan only when it is as good)."""
+    one plan only when it is as good). The view shows one connection's statements: the
+    in-process requests run one at a time on the pool's one connection."""
     from sqlalchemy import text
     with app.app_context():
         rows = db.session.execute(text(
