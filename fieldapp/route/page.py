@@ -13,12 +13,13 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Assignment, Building, Policy, Role, User
+from ..models import Assignment, Policy, Role, User
 from ..templating import url_with
 from .services import (
     BandCount,
     PageHits,
     RouteFilters,
+    every_building,
     held_hits,
     held_rows,
     page_hits,
@@ -58,8 +59,7 @@ def page_context(session: Session, user: User, filters: RouteFilters, page: int,
     if data.counts is not None and buildings is None:
         # Before the rows: statements sent close together find PostgreSQL's backend
         # still awake (bench/route_pg.py, "one statement").
-        buildings = session.connection().execute(
-            select(Building.id, Building.name).order_by(Building.id)).all()
+        buildings = every_building(session)
     result = route_page(session, filters, day, page, current_app.config["ROUTE_PAGE_SIZE"],
                         policies, data.hits)
     back = url_with(page=page if page > 1 else None)

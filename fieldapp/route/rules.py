@@ -10,11 +10,10 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, g
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Building, Policy
-from .services import BuildingChoice, policies_and_buildings
+from ..models import Policy
+from .services import every_building, policies_and_buildings
 
 _COLUMNS = [attr.key for attr in Policy.__mapper__.column_attrs]
 
@@ -58,8 +57,7 @@ def patch_rules(session: Session, building_ids: list[int] | None
         # check of policies in force) would keep their older values: read them afresh.
         policies, buildings = policies_and_buildings(session, building_ids, fresh=True)
         if buildings is None:  # every building: too many to read per request, not per count
-            buildings = [BuildingChoice(*row) for row in session.execute(
-                select(Building.id, Building.name).order_by(Building.id))]
+            buildings = every_building(session)
         kept = ({cid: _detached(p) for cid, p in policies.items()}, tuple(buildings))
         cache.put(key, kept)
     policies, buildings = kept

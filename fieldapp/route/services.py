@@ -107,6 +107,12 @@ def policies_for(session: Session, building_ids: list[int] | None, *,
     return {p.community_id: p for p in session.scalars(q)}
 
 
+def every_building(session: Session) -> list[BuildingChoice]:
+    """Every building of the estate, for the all-buildings view's filter."""
+    return [BuildingChoice(*row) for row in session.connection().execute(
+        select(Building.id, Building.name).order_by(Building.id))]
+
+
 def policies_and_buildings(session: Session, building_ids: list[int] | None, *,
                            fresh: bool = False) -> tuple[dict[int, Policy], list | None]:
     """The patch's policies (as `policies_for`) and its buildings, (id, name) in id
