@@ -67,6 +67,7 @@ class Config:
         self.BABEL_DEFAULT_TIMEZONE = self.FIELDAPP_TZ
         self.LANGUAGES = ("zh_CN", "en")
         self.ROUTE_PAGE_SIZE = 30
+        self.ROUTE_BUILDING_CHOICES = 200  # more buildings than this: a search, not a select
         self.ROUTE_CACHE = True  # reuse rendered route lists while the patch is unchanged
         self.LOGIN_FREE_ATTEMPTS = 5  # per username and address, or per device cookie
         self.LOGIN_CEILING = 50  # failures per username and hour from untrusted devices

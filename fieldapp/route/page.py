@@ -13,13 +13,16 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..limits import TEXT
 from ..models import Assignment, Policy, Role, User
 from ..templating import url_with
 from .services import (
     BandCount,
     PageHits,
     RouteFilters,
+    building_named,
     every_building,
+    find_buildings,
     held_hits,
     held_rows,
     page_hits,
@@ -73,10 +76,24 @@ def page_context(session: Session, user: User, filters: RouteFilters, page: int,
     context["counts"] = data.counts
     context["held"] = held_rows(session, filters, day, policies, data.held) if data.held else []
     context["buildings"] = buildings
+    if len(buildings) > current_app.config["ROUTE_BUILDING_CHOICES"]:
+        context.update(building_picker_context(session, filters, args))
     if user.role != Role.HOUSEKEEPER:
         context["housekeepers"] = session.scalars(
             select(User).where(User.role == Role.HOUSEKEEPER,
                                User.id.in_(select(Assignment.user_id)))
             .order_by(User.username)).all()
     return context
+
+
+def building_picker_context(session: Session, filters: RouteFilters, args) -> dict:
+    """For a view of more buildings than a select can offer (the whole estate): the
+    building chosen, and those whose name starts with what was typed (`bq`)."""
+    typed = args.get("bq", "")[:TEXT["search"]]
+    return {"building_picker": True, "bq": typed,
+            "chosen_building": building_named(session, filters.building_id)
+            if filters.building_id is not None else None,
+            "building_choices": find_buildings(session, filters.building_ids, typed),
+            "choice_args": {k: v for k, v in args.items()
+                            if k not in ("bq", "building", "page", "saved")}}
 

@@ -13,7 +13,7 @@ from ..models import Role, Unit, User
 from ..params import id_param, page_param
 from . import bp
 from .cache import PageCache, client_etag, page_key, personalise
-from .page import page_context, page_data
+from .page import building_picker_context, page_context, page_data
 from .rules import RulesCache, patch_rules
 from .services import SORTS, RouteFilters
 
@@ -116,6 +116,16 @@ def index():
         g.shared_render = False
         pages.put(key, body)
     return _page_response(personalise(body, token, user_id), etag)
+
+
+@bp.get("/route/buildings")
+def buildings():
+    """The buildings of the view whose name starts with what is typed: the building
+    filter of a view with more buildings than a select can offer (htmx swaps them in
+    under the field; without script the filter form's submit shows them on the page)."""
+    building_ids, _ = _patch()
+    context = building_picker_context(db.session, _filters(building_ids), request.args)
+    return render_template("route/_building_choices.html", **context)
 
 
 def _render(filters, page, day, policies, housekeeper, data, rows_only, building_ids,

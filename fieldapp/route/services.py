@@ -30,7 +30,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from ..domain.arrears import Band, bands_from_policy, days_overdue, overdue_band, with_earliest_band
 from ..domain.stages import severity_rank
-from ..models import Building, Contact, ContactKind, Policy, Unit
+from ..models import Building, Community, Contact, ContactKind, Policy, Unit
 from ..models.base import UTCDateTime
 from ..models.idlist import in_ids, uses_arrays
 from ..units.fees import FeeCache, cached_late_fees
@@ -111,6 +111,37 @@ def every_building(session: Session) -> list[BuildingChoice]:
     """Every building of the estate, for the all-buildings view's filter."""
     return [BuildingChoice(*row) for row in session.connection().execute(
         select(Building.id, Building.name).order_by(Building.id))]
+
+
+class BuildingMatch(NamedTuple):
+    """A building found by name, with its community: names repeat across communities."""
+    id: int
+    name: str
+    community: str
+
+
+def find_buildings(session: Session, building_ids: list[int] | None, text: str,
+                   limit: int = 20) -> list[BuildingMatch]:
+    """Buildings of the view whose name starts with `text`, shortest names first (so
+    "3" offers 3栋 before 30栋), for a view with too many buildings to list."""
+    text = text.strip()
+    if not text:
+        return []
+    q = (select(Building.id, Building.name, Community.name)
+         .join(Community, Community.id == Building.community_id)
+         .where(Building.name.startswith(text, autoescape=True))
+         .order_by(func.length(Building.name), Building.name, Community.name, Building.id)
+         .limit(limit))
+    if building_ids is not None:
+        q = q.where(in_ids(Building.id, building_ids, uses_arrays(session)))
+    return [BuildingMatch(*row) for row in session.execute(q)]
+
+
+def building_named(session: Session, building_id: int) -> BuildingMatch | None:
+    row = session.execute(select(Building.id, Building.name, Community.name)
+                          .join(Community, Community.id == Building.community_id)
+                          .where(Building.id == building_id)).first()
+    return BuildingMatch(*row) if row else None
 
 
 def policies_and_buildings(session: Session, building_ids: list[int] | None, *,

@@ -67,3 +67,28 @@ def test_english_route_list(page):
     page.click("form.language-form button[type=submit]")
     # Waited for: a context closed while this answer loads has hung Chromium on CI.
     expect(page.locator("html")).to_have_attribute("lang", re.compile(r"^zh"))
+
+
+def test_a_supervisor_finds_a_building_by_name_as_they_type(page, live_app):
+    """A view of more buildings than a select can offer: type, pick, see its units."""
+    live_app.config["ROUTE_BUILDING_CHOICES"] = 2
+    try:
+        sign_in(page, "supervisor")
+        page.goto("/route?sort=walk")
+        page.locator(".filter-sheet summary").click()
+        expect(page.locator("select#building")).to_have_count(0)
+        page.fill("#bq", "2")
+        choices = page.locator("#building-choices a")
+        expect(choices.first).to_be_visible()
+        names = [text.split()[0] for text in choices.all_inner_texts()]
+        assert names and all(name.startswith("2") for name in names)
+        check_accessibility(page, "route-building-search")
+        name = names[0]
+        choices.first.click()
+        expect(page).to_have_url(re.compile(r"building=\d+.*sort=walk|sort=walk.*building="))
+        expect(page.locator(".chosen-building strong")).to_have_text(name)
+        labels = page.locator(".route-row .row-unit").all_inner_texts()
+        assert labels and all(label.startswith(name + "-") for label in labels)
+        check_accessibility(page, "route-building-chosen")
+    finally:
+        live_app.config["ROUTE_BUILDING_CHOICES"] = 200
