@@ -49,6 +49,8 @@ def build(units: int, url: str | None = None):
                       "SECRET_KEY": "bench", "FIXED_TODAY": TODAY, "WTF_CSRF_ENABLED": False,
                       "ROUTE_CACHE": False})
     with app.app_context():
+        if url or path.exists():
+            _add_missing(db.engine)
         if _needs_seeding(path, url, units):
             db.session.remove()
             if url:
@@ -73,6 +75,16 @@ def build(units: int, url: str | None = None):
         if url:
             _visibility_kept(db.engine)
     return app, path
+
+
+def _add_missing(engine) -> None:
+    """Tables and indexes added since the database was seeded, made on it (with what the
+    models make on create: triggers, the tally counted), instead of seeding again."""
+    db.create_all()
+    with engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(conn, checkfirst=True)
 
 
 def _visibility_kept(engine) -> None:

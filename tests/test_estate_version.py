@@ -11,6 +11,7 @@ from sqlalchemy import event, select, text
 
 from fieldapp.extensions import db
 from fieldapp.models import EstateVersion, Policy, Role
+from fieldapp.models import overdue_tally
 from fieldapp.models.estate_version import trigger_names
 
 from .factories import PASSWORD, TODAY, make_bill, make_building, make_community, make_unit, \
@@ -29,6 +30,11 @@ def raw(sql: str, **params) -> None:
         conn.execute(text(sql), params)
 
 
+def every_trigger(dialect: str) -> list[str]:
+    """The triggers a database of the models has: the count's and the tally's."""
+    return sorted(trigger_names(dialect) + overdue_tally.trigger_names(dialect))
+
+
 def triggers_of(conn) -> list[str]:
     if conn.dialect.name == "postgresql":
         sql = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
@@ -39,7 +45,7 @@ def triggers_of(conn) -> list[str]:
 
 def test_a_created_database_has_the_triggers_and_the_row(app):
     with db.engine.connect() as conn:
-        assert triggers_of(conn) == sorted(trigger_names(conn.dialect.name))
+        assert triggers_of(conn) == every_trigger(conn.dialect.name)
     assert count() is not None
 
 

@@ -11,12 +11,14 @@ from typing import NamedTuple
 
 from geopy.distance import geodesic
 from sqlalchemy import (
+    BigInteger,
     Date,
     Integer,
     String,
     and_,
     bindparam,
     case,
+    cast,
     func,
     literal,
     null,
@@ -30,7 +32,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from ..domain.arrears import Band, bands_from_policy, days_overdue, overdue_band, with_earliest_band
 from ..domain.stages import severity_rank
-from ..models import Building, Community, Contact, ContactKind, Policy, Unit
+from ..models import Building, Community, Contact, ContactKind, OverdueTally, Policy, Unit
 from ..models.base import UTCDateTime
 from ..models.idlist import in_ids, uses_arrays
 from ..units.fees import FeeCache, cached_late_fees
@@ -204,6 +206,34 @@ def _build_band_exprs(policies: dict[int, Policy], today: date):
             case(*rank_whens, else_=literal(0)))
 
 
+def _tally_stage(policies: dict[int, Policy], today: date):
+    """The stage of a tally row (models/overdue_tally.py), as `_band_exprs` gives a
+    unit's: from its community's bands and its due date."""
+    signature = ("tally", today, tuple((cid, repr(p.bands)) for cid, p in sorted(policies.items())))
+    cached = _BAND_EXPRS.get(signature)
+    if cached is None:
+        whens = []
+        for community_id, policy in policies.items():
+            for band in sorted(community_bands(policy), key=lambda b: -b.min_days):
+                cond = OverdueTally.due <= date.fromordinal(today.toordinal() - band.min_days)
+                if len(policies) > 1:
+                    cond = and_(OverdueTally.community_id == community_id, cond)
+                whens.append((cond, literal(band.stage)))
+        if len(_BAND_EXPRS) > 64:
+            _BAND_EXPRS.clear()
+        cached = _BAND_EXPRS[signature] = case(*whens, else_=literal(""))
+    return cached
+
+
+def _tally_counts_query(stage_expr):
+    """As `_counts_query` for every building, from the tally's few rows per community."""
+    return (select(stage_expr.label("band"), OverdueTally.on_hold,
+                   cast(func.sum(OverdueTally.units), BigInteger).label("n"),
+                   cast(func.sum(OverdueTally.arrears_fen), BigInteger).label("total"))
+            .where(OverdueTally.due < bindparam("today", type_=Date))
+            .group_by("band", OverdueTally.on_hold))
+
+
 @dataclass(frozen=True)
 class _Shape:
     """What decides a query's SQL text; the values travel as bound parameters."""
@@ -212,6 +242,11 @@ class _Shape:
     search: str  # "", "plain" or "dash"
     band: bool
     arrays: bool  # id lists as one array parameter (PostgreSQL)
+
+    @property
+    def estate(self) -> bool:
+        """Every overdue unit of the estate: its chips come from the tally."""
+        return not (self.patch or self.building or self.search)
 
 
 def _shape_and_params(session: Session, filters: RouteFilters,
@@ -303,10 +338,18 @@ def band_counts(session: Session, filters: RouteFilters, today: date,
     units: `page_hits_and_counts`)."""
     if not policies:
         return [], 0
-    _, stage_expr, _ = _band_exprs(policies, today)
     shape, params = _shape_and_params(session, replace(filters, band=None), today)
-    q = _cached(("counts", shape, id(stage_expr)), lambda: _counts_query(shape, stage_expr))
+    q = _chips_query(shape, policies, today)
     return _chips(policies, session.connection().execute(q, params))
+
+
+def _chips_query(shape: _Shape, policies: dict[int, Policy], today: date):
+    if shape.estate:
+        stage_expr = _tally_stage(policies, today)
+        return _cached(("tally", id(stage_expr)), lambda: _tally_counts_query(stage_expr))
+    _, stage_expr, _ = _band_exprs(policies, today)
+    shape = replace(shape, band=False)
+    return _cached(("counts", shape, id(stage_expr)), lambda: _counts_query(shape, stage_expr))
 
 
 def building_distances(session: Session, building_ids: list[int] | None, lat: float,
@@ -393,7 +436,8 @@ def _paging(session: Session, filters: RouteFilters, today: date, page: int, pag
         dist_rank = case({bid: i for i, bid in enumerate(ranked)}, value=Unit.building_id,
                          else_=len(ranked)) if ranked else literal(0)
         order = (dist_rank, Unit.floor, Unit.number, Unit.id)
-        return _paging_query(shape, order, stage_expr, with_counts), params, distances
+        chips = _chips_query(shape, policies, today) if with_counts else None
+        return _paging_query(shape, order, stage_expr, chips), params, distances
     sort = "walk" if filters.sort == "distance" else filters.sort
     orders = {
         # Units with a promise first, soonest date first; the rest by severity.
@@ -405,12 +449,16 @@ def _paging(session: Session, filters: RouteFilters, today: date, page: int, pag
     }
     # Keyed by the expressions the statement holds (so their ids cannot be reused while
     # it is cached), not by the key expression, which it does not hold.
-    q = _cached(("page", shape, sort, with_counts, id(stage_expr), id(rank_expr)),
-                lambda: _paging_query(shape, orders[sort](), stage_expr, with_counts))
+    chips = _chips_query(shape, policies, today) if with_counts else None
+    q = _cached(("page", shape, sort, id(chips), id(stage_expr), id(rank_expr)),
+                lambda: _paging_query(shape, orders[sort](), stage_expr, chips))
     return q, params, {}
 
 
-def _paging_query(shape: _Shape, order: tuple, stage_expr, with_counts: bool):
+def _paging_query(shape: _Shape, order: tuple, stage_expr, chips_query=None):
+    """The page's units in order; with `chips_query`, its rows after them (one round
+    trip for both)."""
+    with_counts = chips_query is not None
     q = _base_query(shape).add_columns(*HIT_COLUMNS)
     if shape.band:  # the chips filter by stage
         q = q.where(stage_expr == bindparam("band", type_=String))
@@ -422,7 +470,7 @@ def _paging_query(shape: _Shape, order: tuple, stage_expr, with_counts: bool):
     if not with_counts:
         return q
     page = q.subquery("page")
-    chips = _counts_query(replace(shape, band=False), stage_expr).subquery("chips")
+    chips = chips_query.subquery("chips")
     keys = [page.c[f"k{i}"] for i in range(len(terms))]
     # The page's rows first (they give the union its column types), then the chips'.
     found = union_all(
