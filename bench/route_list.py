@@ -80,11 +80,17 @@ def build(units: int, url: str | None = None):
 def _add_missing(engine) -> None:
     """Tables and indexes added since the database was seeded, made on it (with what the
     models make on create: triggers, the tally counted), instead of seeding again."""
+    from sqlalchemy import inspect
     db.create_all()
     with engine.begin() as conn:
-        for table in db.metadata.sorted_tables:
-            for index in table.indexes:
-                index.create(conn, checkfirst=True)
+        have = {t: {i["name"] for i in inspect(conn).get_indexes(t)}
+                for t in inspect(conn).get_table_names()}
+        made = [index for table in db.metadata.sorted_tables for index in table.indexes
+                if index.name not in have.get(table.name, ())]
+        for index in made:
+            index.create(conn)
+        if made:  # the planners' statistics of the new indexes
+            conn.exec_driver_sql("ANALYZE")
 
 
 def _visibility_kept(engine) -> None:

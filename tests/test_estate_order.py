@@ -1,0 +1,142 @@
+"""The band order over every building, walked stage by stage (route.services.estate_hits),
+lists the same units in the same order, page after page, as the one sorting statement
+a patch uses over the same buildings."""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import event
+
+from fieldapp.extensions import db
+from fieldapp.models import Unit
+from fieldapp.route.services import RouteFilters, page_hits, page_hits_and_counts, \
+    policies_for
+
+from .factories import TODAY, make_bill, make_building, make_community, make_unit
+
+DAY_START = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def estate(app):
+    """Two communities with other bands; units in every stage, some promised, on a plan,
+    visited today or on hold, many with the same arrears (ties go by id)."""
+    default = make_community()
+    strict = make_community(bands=[{"key": "late", "min_days": 1, "stage": "reminder"},
+                                   {"key": "court", "min_days": 20, "stage": "legal"}])
+    buildings = [make_building(c) for c in (default, strict, default)]
+    rnd = random.Random(7)
+    for i in range(70):
+        unit = make_unit(rnd.choice(buildings), owner=None)
+        make_bill(unit, rnd.choice((1_000, 2_000, 2_000, 5_000, 7_500)),
+                  TODAY - timedelta(days=rnd.choice((2, 10, 20, 25, 40, 70, 200, 500))))
+        kind = rnd.random()
+        if kind < 0.15:
+            unit.promise_status, unit.next_promise_date = "open", TODAY + timedelta(days=3)
+        elif kind < 0.25:
+            unit.promise_status, unit.next_promise_date = "open", TODAY  # due: not paused
+        elif kind < 0.32:
+            unit.plan_status = "on_track"
+        elif kind < 0.42:
+            unit.last_visit_at = DAY_START + timedelta(hours=2)
+        elif kind < 0.47:
+            unit.on_hold = True
+    db.session.commit()
+    return buildings
+
+
+def walk(filters: RouteFilters, size: int) -> list[int]:
+    policies = policies_for(db.session, None)
+    ids, page = [], 1
+    while True:
+        if page == 1:
+            hits, _, _ = page_hits_and_counts(db.session, filters, TODAY, 1, size, policies)
+        else:
+            hits = page_hits(db.session, filters, TODAY, page, size, policies)
+        ids += [h.id for h in hits.hits]
+        if not hits.has_more:
+            return ids
+        page += 1
+
+
+@pytest.mark.parametrize("size", [1, 4, 30])
+@pytest.mark.parametrize("options", [{}, {"band": "legal"}, {"band": "reminder"},
+                                     {"sink_visited": False}])
+def test_the_estate_lists_what_the_same_buildings_as_a_patch_list(estate, size, options):
+    every = RouteFilters(building_ids=None, day_start=DAY_START, **options)
+    as_patch = RouteFilters(building_ids=[b.id for b in estate], day_start=DAY_START,
+                            **options)
+    expected = walk(as_patch, size)
+    assert expected and walk(every, size) == expected
+
+
+def test_a_first_page_reads_its_rows_not_the_estate(estate):
+    """One statement for the chips and one per stage the page reaches; each asks for no
+    more rows than the page needs."""
+    sent = []
+    listen = lambda *args: sent.append(args[4].compiled_parameters[0])  # noqa: E731
+    policies = policies_for(db.session, None)
+    event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        hits, chips, _ = page_hits_and_counts(db.session, RouteFilters(None), TODAY, 1, 3,
+                                              policies)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listen)
+    assert len(hits.hits) == 3 and hits.has_more
+    assert len(sent) == 2  # the tally's chips, the most severe stage (it has 4 or more)
+    limits = [p["limit"] for p in sent if "limit" in p]
+    assert limits == [4]
+
+
+@pytest.mark.parametrize("deep_from", [0, 3_000])
+def test_a_deep_page_skips_whole_stages_by_counting_them(estate, deep_from, monkeypatch):
+    """Counted first when deep enough, or when a segment turns out to lie before it."""
+    monkeypatch.setattr("fieldapp.route.services.DEEP_PAGE_ROWS", deep_from)
+    every, as_patch = RouteFilters(None), RouteFilters([b.id for b in estate])
+    policies = policies_for(db.session, None)
+    total = db.session.query(Unit).filter(Unit.arrears_fen > 0, Unit.on_hold.is_(False)).count()
+    last = (total + 1) // 2  # pages of 2
+    for page in (last - 1, last, last + 1):
+        got = page_hits(db.session, every, TODAY, page, 2, policies)
+        want = page_hits(db.session, as_patch, TODAY, page, 2, policies)
+        assert [h.id for h in got.hits] == [h.id for h in want.hits]
+        assert got.has_more == want.has_more
+
+
+def test_the_walk_reads_the_amount_index_in_its_order_and_nothing_else_does(estate):
+    """A stage's units come off ix_unit_arrears in the page's order, so the walk stops
+    after its rows (no sort of the estate); other statements keep to ix_unit_route."""
+    from sqlalchemy import text
+    statements = []
+    keep = lambda c, cur, st, params, *a: statements.append((st, params))  # noqa: E731
+    policies = policies_for(db.session, None)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
+            auto.exec_driver_sql("VACUUM ANALYZE unit")
+    event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        page_hits_and_counts(db.session, RouteFilters(None), TODAY, 1, 3, policies)
+        page_hits_and_counts(db.session, RouteFilters(None, sort="promise"), TODAY, 1, 3,
+                             policies)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", keep)
+    plans = []
+    with db.engine.connect() as conn:
+        for statement, params in statements:
+            if "FROM unit" not in statement:
+                continue  # the tally's chips
+            if db.engine.dialect.name == "sqlite":
+                plans.append(" ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                    "EXPLAIN QUERY PLAN " + statement, params)))
+            else:
+                conn.execute(text("SET enable_seqscan = off"))  # a small table scans anyway
+                conn.execute(text("SET enable_bitmapscan = off"))
+                plans.append(" ".join(r[0] for r in conn.exec_driver_sql(
+                    "EXPLAIN " + statement, params)))
+    walk, promise = plans
+    assert "ix_unit_arrears" in walk and "ix_unit_route" not in walk, walk
+    assert "ORDER BY" not in walk and "Sort" not in walk, walk
+    assert "ix_unit_arrears" not in promise and "ix_unit_route" in promise, promise
