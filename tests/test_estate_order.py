@@ -93,7 +93,7 @@ def test_a_first_page_reads_its_rows_not_the_estate(estate):
 @pytest.mark.parametrize("deep_from", [0, 3_000])
 def test_a_deep_page_skips_whole_stages_by_counting_them(estate, deep_from, monkeypatch):
     """Counted first when deep enough, or when a segment turns out to lie before it."""
-    monkeypatch.setattr("fieldapp.route.services.DEEP_PAGE_ROWS", deep_from)
+    monkeypatch.setattr("fieldapp.route.estate.DEEP_PAGE_ROWS", deep_from)
     every, as_patch = RouteFilters(None), RouteFilters([b.id for b in estate])
     policies = policies_for(db.session, None)
     total = db.session.query(Unit).filter(Unit.arrears_fen > 0, Unit.on_hold.is_(False)).count()

@@ -11,14 +11,12 @@ from typing import NamedTuple
 
 from geopy.distance import geodesic
 from sqlalchemy import (
-    BigInteger,
     Date,
     Integer,
     String,
     and_,
     bindparam,
     case,
-    cast,
     func,
     literal,
     null,
@@ -32,7 +30,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from ..domain.arrears import Band, bands_from_policy, days_overdue, overdue_band, with_earliest_band
 from ..domain.stages import severity_rank
-from ..models import Building, Community, Contact, ContactKind, OverdueTally, Policy, Unit
+from ..models import Building, Community, Contact, ContactKind, Policy, Unit
 from ..models.base import UTCDateTime
 from ..models.idlist import in_ids, uses_arrays
 from ..units.fees import FeeCache, cached_late_fees
@@ -163,19 +161,25 @@ def policies_and_buildings(session: Session, building_ids: list[int] | None, *,
     return policies, [BuildingChoice(building_id, name) for building_id, name, _ in rows]
 
 
-def _band_exprs(policies: dict[int, Policy], today: date):
-    """SQL CASE expressions for (band key, severity rank) from each community's bands."""
-    signature = (today, tuple((cid, repr(p.bands)) for cid, p in sorted(policies.items())))
-    cached = _BAND_EXPRS.get(signature)
-    if cached is None:
+def band_exprs(policies: dict[int, Policy], today: date):
+    """SQL CASE expressions for (band key, stage, severity rank) from each community's
+    bands."""
+    return kept_expression("units", policies, today, _build_band_exprs)
+
+
+def kept_expression(kind: str, policies: dict[int, Policy], today: date, build):
+    """`build(policies, today)`, built once per day and band set, not on every request
+    (expressions are immutable)."""
+    signature = (kind, today, tuple((cid, repr(p.bands)) for cid, p in sorted(policies.items())))
+    found = _BAND_EXPRS.get(signature)
+    if found is None:
         if len(_BAND_EXPRS) > 64:
             _BAND_EXPRS.clear()
-        cached = _BAND_EXPRS[signature] = _build_band_exprs(policies, today)
-    return cached
+        found = _BAND_EXPRS[signature] = build(policies, today)
+    return found
 
 
-# Expressions are immutable: built once per day and band set, not on every request.
-_BAND_EXPRS: dict[tuple, tuple] = {}
+_BAND_EXPRS: dict[tuple, object] = {}
 
 
 def community_bands(policy: Policy) -> list[Band]:
@@ -206,36 +210,8 @@ def _build_band_exprs(policies: dict[int, Policy], today: date):
             case(*rank_whens, else_=literal(0)))
 
 
-def _tally_stage(policies: dict[int, Policy], today: date):
-    """The stage of a tally row (models/overdue_tally.py), as `_band_exprs` gives a
-    unit's: from its community's bands and its due date."""
-    signature = ("tally", today, tuple((cid, repr(p.bands)) for cid, p in sorted(policies.items())))
-    cached = _BAND_EXPRS.get(signature)
-    if cached is None:
-        whens = []
-        for community_id, policy in policies.items():
-            for band in sorted(community_bands(policy), key=lambda b: -b.min_days):
-                cond = OverdueTally.due <= date.fromordinal(today.toordinal() - band.min_days)
-                if len(policies) > 1:
-                    cond = and_(OverdueTally.community_id == community_id, cond)
-                whens.append((cond, literal(band.stage)))
-        if len(_BAND_EXPRS) > 64:
-            _BAND_EXPRS.clear()
-        cached = _BAND_EXPRS[signature] = case(*whens, else_=literal(""))
-    return cached
-
-
-def _tally_counts_query(stage_expr):
-    """As `_counts_query` for every building, from the tally's few rows per community."""
-    return (select(stage_expr.label("band"), OverdueTally.on_hold,
-                   cast(func.sum(OverdueTally.units), BigInteger).label("n"),
-                   cast(func.sum(OverdueTally.arrears_fen), BigInteger).label("total"))
-            .where(OverdueTally.due < bindparam("today", type_=Date))
-            .group_by("band", OverdueTally.on_hold))
-
-
 @dataclass(frozen=True)
-class _Shape:
+class Shape:
     """What decides a query's SQL text; the values travel as bound parameters."""
     patch: bool
     building: bool
@@ -249,8 +225,8 @@ class _Shape:
         return not (self.patch or self.building or self.search)
 
 
-def _shape_and_params(session: Session, filters: RouteFilters,
-                      today: date) -> tuple[_Shape, dict]:
+def shape_and_params(session: Session, filters: RouteFilters,
+                      today: date) -> tuple[Shape, dict]:
     params: dict = {"today": today}
     if filters.building_ids is not None:
         params["patch"] = list(filters.building_ids)
@@ -265,7 +241,7 @@ def _shape_and_params(session: Session, filters: RouteFilters,
             params["qb"], _, params["qn"] = text.rpartition("-")
     if filters.band:
         params["band"] = filters.band
-    return _Shape(filters.building_ids is not None, filters.building_id is not None, search,
+    return Shape(filters.building_ids is not None, filters.building_id is not None, search,
                   bool(filters.band), uses_arrays(session)), params
 
 
@@ -274,7 +250,7 @@ def _shape_and_params(session: Session, filters: RouteFilters,
 _STATEMENTS: dict[tuple, object] = {}
 
 
-def _cached(key: tuple, build):
+def cached_statement(key: tuple, build):
     stmt = _STATEMENTS.get(key)
     if stmt is None:
         if len(_STATEMENTS) > 512:
@@ -283,7 +259,7 @@ def _cached(key: tuple, build):
     return stmt
 
 
-def _base_query(shape: _Shape, on_hold: bool | None = False, by_amount: bool = False):
+def base_query(shape: Shape, on_hold: bool | None = False, by_amount: bool = False):
     """Overdue units of the patch; those on dunning hold are listed on their own.
     `by_amount`: walked down ix_unit_arrears (`estate_hits`). Any other statement reads
     ix_unit_route, and its condition written as `arrears_fen + 0 > 0` keeps the planners
@@ -312,9 +288,9 @@ def _base_query(shape: _Shape, on_hold: bool | None = False, by_amount: bool = F
     return q
 
 
-def _counts_query(shape: _Shape, stage_expr):
+def _counts_query(shape: Shape, stage_expr):
     """Units and arrears per band and dunning hold (never filtered by band)."""
-    return (_base_query(shape, on_hold=None)
+    return (base_query(shape, on_hold=None)
             .with_only_columns(stage_expr.label("band"), Unit.on_hold,
                                func.count().label("n"), func.sum(Unit.arrears_fen).label("total"))
             .group_by("band", Unit.on_hold))
@@ -343,18 +319,21 @@ def band_counts(session: Session, filters: RouteFilters, today: date,
     units: `page_hits_and_counts`)."""
     if not policies:
         return [], 0
-    shape, params = _shape_and_params(session, replace(filters, band=None), today)
+    shape, params = shape_and_params(session, replace(filters, band=None), today)
     q = _chips_query(shape, policies, today)
     return _chips(policies, session.connection().execute(q, params))
 
 
-def _chips_query(shape: _Shape, policies: dict[int, Policy], today: date):
+def _chips_query(shape: Shape, policies: dict[int, Policy], today: date):
     if shape.estate:
-        stage_expr = _tally_stage(policies, today)
-        return _cached(("tally", id(stage_expr)), lambda: _tally_counts_query(stage_expr))
-    _, stage_expr, _ = _band_exprs(policies, today)
+        from .estate import tally_counts_query, tally_stage
+        stage_expr = tally_stage(policies, today)
+        return cached_statement(("tally", id(stage_expr)),
+                                lambda: tally_counts_query(stage_expr))
+    _, stage_expr, _ = band_exprs(policies, today)
     shape = replace(shape, band=False)
-    return _cached(("counts", shape, id(stage_expr)), lambda: _counts_query(shape, stage_expr))
+    return cached_statement(("counts", shape, id(stage_expr)),
+                            lambda: _counts_query(shape, stage_expr))
 
 
 def building_distances(session: Session, building_ids: list[int] | None, lat: float,
@@ -405,6 +384,7 @@ def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
     if not policies:
         return PageHits([], False, {})
     if _by_stage(session, filters):
+        from .estate import estate_hits
         chips, _ = band_counts(session, filters, today, policies)
         return estate_hits(session, filters, today, page, page_size, policies, chips)
     q, params, distances = _paging(session, filters, today, page, page_size, policies,
@@ -421,6 +401,7 @@ def page_hits_and_counts(session: Session, filters: RouteFilters, today: date, p
     if not policies:
         return PageHits([], False, {}), [], 0
     if _by_stage(session, filters):  # the chips say which stages to walk
+        from .estate import estate_hits
         chips, held = band_counts(session, filters, today, policies)
         return estate_hits(session, filters, today, page, page_size, policies, chips), \
             chips, held
@@ -436,106 +417,22 @@ def page_hits_and_counts(session: Session, filters: RouteFilters, today: date, p
 def _by_stage(session: Session, filters: RouteFilters) -> bool:
     """The band order over every building is walked stage by stage: one statement that
     sorts every overdue unit of the estate costs 150 ms at 1.2M units (300,000 of them)."""
-    return filters.sort == "band" and _shape_and_params(session, filters, date.min)[0].estate
+    return filters.sort == "band" and shape_and_params(session, filters, date.min)[0].estate
 
 
-def _visited_since(filters: RouteFilters) -> datetime:
+def visited_since(filters: RouteFilters) -> datetime:
     # With the setting off nothing was "visited since" the end of time.
     return filters.day_start if filters.sink_visited and filters.day_start \
         else datetime.max.replace(tzinfo=timezone.utc)
 
 
-DEEP_PAGE_ROWS = 3_000
-
-
-def estate_hits(session: Session, filters: RouteFilters, today: date, page: int,
-                page_size: int, policies: dict[int, Policy], chips: list[BandCount]
-                ) -> PageHits:
-    """The band order (paused last, most severe stage, largest arrears, id) over every
-    building, as segments in turn: the units still to knock of each stage with units
-    (the chips), most severe first, then the paused ones of each. Within a segment the
-    order is the amount's, which ix_unit_arrears gives, so a page reads about its own
-    rows however large the estate; a segment a deep page skips whole is counted."""
-    stage_expr = _walked_stage(policies, today)
-    shape, params = _shape_and_params(session, replace(filters, band=None), today)
-    params["visited_since"] = _visited_since(filters)
-    page_q = _cached(("segment", shape, id(stage_expr)),
-                     lambda: _segment_query(shape, stage_expr))
-    stages = [c.band.key for c in chips if c.units and filters.band in (None, c.band.key)]
-    skip, hits = (page - 1) * page_size, []
-
-    def sizes() -> dict:
-        # Every row counted: each community's buildings listed once beats a lookup per row.
-        listed = _band_exprs(policies, today)[1]
-        q = _cached(("segment sizes", shape, id(listed)),
-                    lambda: _segment_sizes_query(shape, listed))
-        return {(p, st): n for st, p, n in session.connection().execute(q, params)}
-
-    # A page deep in the list (by a typed URL: scrolling gets nowhere near) counts the
-    # segments first rather than walk the ones it skips.
-    known = sizes() if skip > DEEP_PAGE_ROWS else None
-    for paused, stage in [(paused, stage) for paused in (0, 1) for stage in stages]:
-        if known is not None and known.get((paused, stage), 0) <= skip:
-            skip -= known.get((paused, stage), 0)
-            continue
-        want = page_size + 1 - len(hits)  # the page, and one more to say there is more
-        rows = session.connection().execute(page_q, {
-            **params, "paused": paused, "stage": stage, "limit": want, "offset": skip}).all()
-        if not rows and skip:  # the page starts past this segment
-            known = sizes() if known is None else known
-            skip -= known.get((paused, stage), 0)
-            continue
-        skip, hits = 0, hits + rows
-        if len(hits) > page_size:
-            break
-    return PageHits(hits[:page_size], len(hits) > page_size, {})
-
-
-def _walked_stage(policies: dict[int, Policy], today: date):
-    """A unit's stage as `_band_exprs` gives it, for a walk that reads a few rows: the
-    community looked up per row, not each community's buildings listed for every WHEN
-    (10 lists of 8,000 buildings cost 9 ms a statement at 1.2M units)."""
-    if len(policies) == 1:
-        return _band_exprs(policies, today)[1]
-    signature = ("walked", today, tuple((cid, repr(p.bands)) for cid, p in sorted(policies.items())))
-    cached = _BAND_EXPRS.get(signature)
-    if cached is None:
-        by_community = {}
-        for community_id, policy in policies.items():
-            bands = sorted(community_bands(policy), key=lambda b: -b.min_days)
-            by_community[community_id] = case(*(
-                (Unit.oldest_unpaid_due <= date.fromordinal(today.toordinal() - b.min_days),
-                 literal(b.stage)) for b in bands), else_=literal(""))
-        if len(_BAND_EXPRS) > 64:
-            _BAND_EXPRS.clear()
-        cached = _BAND_EXPRS[signature] = case(by_community, value=_of_building(
-            Building.community_id), else_=literal(""))
-    return cached
-
-
-def _segment_query(shape: _Shape, stage_expr):
-    return (_base_query(shape, by_amount=True).add_columns(*HIT_COLUMNS)
-            .where(stage_expr == bindparam("stage", type_=String),
-                   paused_last() == bindparam("paused", type_=Integer))
-            .order_by(Unit.arrears_fen.desc(), Unit.id)
-            .limit(bindparam("limit", type_=Integer))
-            .offset(bindparam("offset", type_=Integer)))
-
-
-def _segment_sizes_query(shape: _Shape, stage_expr):
-    """Units per segment, for a deep page (one pass over the estate's overdue units)."""
-    stage, paused = stage_expr.label("stage"), paused_last().label("paused")
-    return _base_query(shape).with_only_columns(stage, paused, func.count()) \
-        .group_by(stage, paused)
-
-
 def _paging(session: Session, filters: RouteFilters, today: date, page: int, page_size: int,
             policies: dict[int, Policy], with_counts: bool) -> tuple[object, dict, dict]:
     """The paging statement, its parameters, and the distances it sorted by."""
-    _, stage_expr, rank_expr = _band_exprs(policies, today)
-    shape, params = _shape_and_params(session, filters, today)
+    _, stage_expr, rank_expr = band_exprs(policies, today)
+    shape, params = shape_and_params(session, filters, today)
     params.update(limit=page_size + 1, offset=(page - 1) * page_size)
-    params["visited_since"] = _visited_since(filters)
+    params["visited_since"] = visited_since(filters)
     if filters.sort == "distance" and filters.lat is not None and filters.lon is not None:
         distances = building_distances(session, filters.building_ids, filters.lat, filters.lon)
         ranked = sorted(distances, key=distances.get)
@@ -556,16 +453,16 @@ def _paging(session: Session, filters: RouteFilters, today: date, page: int, pag
     # Keyed by the expressions the statement holds (so their ids cannot be reused while
     # it is cached), not by the key expression, which it does not hold.
     chips = _chips_query(shape, policies, today) if with_counts else None
-    q = _cached(("page", shape, sort, id(chips), id(stage_expr), id(rank_expr)),
+    q = cached_statement(("page", shape, sort, id(chips), id(stage_expr), id(rank_expr)),
                 lambda: _paging_query(shape, orders[sort](), stage_expr, chips))
     return q, params, {}
 
 
-def _paging_query(shape: _Shape, order: tuple, stage_expr, chips_query=None):
+def _paging_query(shape: Shape, order: tuple, stage_expr, chips_query=None):
     """The page's units in order; with `chips_query`, its rows after them (one round
     trip for both)."""
     with_counts = chips_query is not None
-    q = _base_query(shape).add_columns(*HIT_COLUMNS)
+    q = base_query(shape).add_columns(*HIT_COLUMNS)
     if shape.band:  # the chips filter by stage
         q = q.where(stage_expr == bindparam("band", type_=String))
     terms = [_term(o) for o in order]
@@ -620,7 +517,7 @@ def _first_owner(column):
             .order_by(Contact.id).limit(1).correlate(Unit).scalar_subquery())
 
 
-def _of_building(column):
+def of_building(column):
     """The row's building's `column`, looked up by key per row: a join let PostgreSQL
     hash every building of the estate for a page of 30 units."""
     return select(column).where(Building.id == Unit.building_id).correlate(Unit) \
@@ -628,8 +525,8 @@ def _of_building(column):
 
 
 def _rows_by_id_query(arrays: bool):
-    return select(*ROW_COLUMNS, _of_building(Building.name).label("name"),
-                  _of_building(Building.community_id).label("community_id"),
+    return select(*ROW_COLUMNS, of_building(Building.name).label("name"),
+                  of_building(Building.community_id).label("community_id"),
                   _first_owner(Contact.surname).label("owner_surname"),
                   _first_owner(Contact.phone).label("owner_phone")) \
         .where(in_ids(Unit.id, "ids", arrays))
@@ -710,9 +607,9 @@ def held_hits(session: Session, filters: RouteFilters, today: date,
     """Units waiting for a repair ("repair pending"): shown apart, not to be dunned."""
     if not policies:
         return PageHits([], False, {})
-    shape, params = _shape_and_params(session, replace(filters, band=None), today)
-    q = _cached(("held", shape), lambda: (
-        _base_query(shape, on_hold=True).add_columns(*HIT_COLUMNS)
+    shape, params = shape_and_params(session, replace(filters, band=None), today)
+    q = cached_statement(("held", shape), lambda: (
+        base_query(shape, on_hold=True).add_columns(*HIT_COLUMNS)
         .order_by(Unit.building_id, Unit.floor, Unit.number).limit(limit)))
     return PageHits(session.connection().execute(q, params).all(), False, {})
 
