@@ -35,6 +35,7 @@ def pages(app, explain: bool) -> dict:
         ids = list(db.session.scalars(select(Unit.id).where(
             Unit.building_id.in_(user.building_ids()), Unit.arrears_fen > 0)))
         db.session.remove()
+    supervisor = _supervisor_client(app)
     rnd = random.Random(1)
     from fieldapp.route.services import FEES
     if explain:
@@ -47,7 +48,26 @@ def pages(app, explain: bool) -> dict:
             "/route?page=3", headers={"HX-Request": "true"})),
         "unit card": lambda: ok(client.get(f"/units/{rnd.choice(ids)}")),
         "today": lambda: ok(client.get("/today")),
+        "all buildings (supervisor), page 1": lambda: ok(supervisor.get("/route")),
+        "all buildings, page 2 (htmx)": lambda: ok(supervisor.get(
+            "/route?page=2", headers={"HX-Request": "true"})),
     }
+
+
+def _supervisor_client(app):
+    """A supervisor signed in, made on first use: the view of every building."""
+    from fieldapp.models import Role
+    with app.app_context():
+        if not db.session.scalar(select(User.id).where(User.username == "bench-supervisor")):
+            user = User(username="bench-supervisor", display_name="Bench", role=Role.SUPERVISOR)
+            user.set_password(PASSWORD)
+            db.session.add(user)
+            db.session.commit()
+        db.session.remove()
+    client = app.test_client()
+    assert client.post("/login", data={"username": "bench-supervisor", "password": PASSWORD}
+                       ).status_code == 303
+    return client
 
 
 def interleaved(sides: dict[str, dict], n: int, rounds: int = 10) -> dict[str, dict]:

@@ -86,8 +86,7 @@ def test_a_first_page_reads_its_rows_not_the_estate(estate):
         event.remove(db.engine, "before_cursor_execute", listen)
     assert len(hits.hits) == 3 and hits.has_more
     assert len(sent) == 2  # the tally's chips, the most severe stage (it has 4 or more)
-    limits = [p["limit"] for p in sent if "limit" in p]
-    assert limits == [4]
+    assert [p["limit"] for p in sent if "limit" in p] == [4]
 
 
 @pytest.mark.parametrize("deep_from", [0, 3_000])
