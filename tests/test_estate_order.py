@@ -139,3 +139,50 @@ def test_the_walk_reads_the_amount_index_in_its_order_and_nothing_else_does(esta
     assert "ix_unit_arrears" in walk and "ix_unit_route" not in walk, walk
     assert "ORDER BY" not in walk and "Sort" not in walk, walk
     assert "ix_unit_arrears" not in promise and "ix_unit_route" in promise, promise
+
+
+@pytest.fixture
+def spread(app):
+    """Nine buildings around the phone at 150 m steps, two of them unplaced."""
+    community = make_community()
+    buildings = []
+    for i in range(9):
+        placed = i not in (3, 7)
+        buildings.append(make_building(community, lat=31.2300 + 0.00135 * i if placed else None,
+                                       lon=121.4700 if placed else None))
+    rnd = random.Random(3)
+    for building in buildings:
+        for _ in range(rnd.choice((0, 1, 3))):
+            make_bill(make_unit(building, owner=None, floor=rnd.randint(1, 9)), 1_000,
+                      TODAY - timedelta(days=40))
+    return buildings
+
+
+@pytest.mark.parametrize("first", [1, 2, 32])
+@pytest.mark.parametrize("size", [1, 3, 30])
+def test_the_estate_by_distance_lists_what_the_same_buildings_as_a_patch_list(
+        spread, first, size, monkeypatch):
+    """From the nearest buildings out, widened as needed, the pages are the ones a
+    statement over every building gives; unplaced buildings last."""
+    monkeypatch.setattr("fieldapp.route.estate.NEAREST_FIRST", first)
+    here = dict(sort="distance", lat=31.2301, lon=121.4701, day_start=DAY_START)
+    expected = walk(RouteFilters(building_ids=[b.id for b in spread], **here), size)
+    assert len(expected) > 3 and walk(RouteFilters(None, **here), size) == expected
+    one = spread[4]
+    assert walk(RouteFilters(None, building_id=one.id, **here), size) == walk(
+        RouteFilters([b.id for b in spread], building_id=one.id, **here), size)
+
+
+def test_by_distance_the_estate_measures_only_the_buildings_it_lists(spread, monkeypatch):
+    from fieldapp.route import estate
+    monkeypatch.setattr(estate, "NEAREST_FIRST", 2)
+    measured = []
+    real = estate.geodesic
+    monkeypatch.setattr(estate, "geodesic", lambda *a: measured.append(a) or real(*a))
+    policies = policies_for(db.session, None)
+    hits = page_hits(db.session, RouteFilters(None, sort="distance", lat=31.2301,
+                                              lon=121.4701), TODAY, 1, 1, policies)
+    assert len(hits.hits) == 1 and len(measured) < 7  # of seven placed buildings
+    with_units = {u.building_id for u in db.session.query(Unit)}
+    nearest = min(with_units & set(hits.distances), key=hits.distances.get)
+    assert db.session.get(Unit, hits.hits[0].id).building_id == nearest

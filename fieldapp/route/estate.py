@@ -4,8 +4,11 @@ tally (models/overdue_tally.py), and the band order walked stage by stage down t
 units by amount (ix_unit_arrears)."""
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import date
+
+from geopy.distance import geodesic
 
 from sqlalchemy import (
     BigInteger,
@@ -23,8 +26,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..models import Building, OverdueTally, Policy, Unit
+from ..models.idlist import in_ids, uses_arrays
 from .services import (
     HIT_COLUMNS,
+    NEAREST_FIRST,
     BandCount,
     PageHits,
     RouteFilters,
@@ -35,6 +40,7 @@ from .services import (
     community_bands,
     kept_expression,
     of_building,
+    paging_statement,
     paused_last,
     shape_and_params,
     visited_since,
@@ -146,3 +152,41 @@ def _segment_sizes_query(shape: Shape, stage_expr):
     stage, paused = stage_expr.label("stage"), paused_last().label("paused")
     return base_query(shape).with_only_columns(stage, paused, func.count()) \
         .group_by(stage, paused)
+
+
+def nearest_buildings(session: Session, lat: float, lon: float, limit: int,
+                      only: list[int] | None = None) -> tuple[dict[int, float], bool]:
+    """Up to `limit` placed buildings nearest the phone, metres by geodesic, and whether
+    any placed building was left out. They are ranked in SQL with a flat-earth distance
+    (arithmetic both databases have; within a city it ranks as the geodesic does), so
+    only the ones kept are measured."""
+    flat = (Building.lat - lat) * (Building.lat - lat) + \
+        (Building.lon - lon) * (Building.lon - lon) * math.cos(math.radians(lat)) ** 2
+    q = (select(Building.id, Building.lat, Building.lon)
+         .where(Building.lat.is_not(None), Building.lon.is_not(None))
+         .order_by(flat, Building.id).limit(limit + 1))
+    if only is not None:
+        q = q.where(in_ids(Building.id, only, uses_arrays(session)))
+    rows = session.execute(q).all()
+    return ({bid: geodesic((lat, lon), (blat, blon)).meters for bid, blat, blon in
+             rows[:limit]}, len(rows) > limit)
+
+
+def nearest_hits(session: Session, filters: RouteFilters, today: date, page: int,
+                 page_size: int, policies: dict[int, Policy]) -> PageHits:
+    """Every building's units by distance from the phone, then floor and number: the
+    page read from the nearest buildings, four times as many each time they hold too
+    few of its units. Their units come before any farther building's, so once they hold
+    the page and one more unit, the page is the one the whole estate would give."""
+    only = [filters.building_id] if filters.building_id is not None else None
+    limit = NEAREST_FIRST
+    while True:
+        distances, more = nearest_buildings(session, filters.lat, filters.lon, limit, only)
+        # Every placed building measured: the view's own statement (unplaced ones last).
+        near = replace(filters, building_ids=sorted(distances)) if more else filters
+        q, params, _ = paging_statement(session, near, today, page, page_size, policies,
+                                        with_counts=False, distances=distances)
+        hits = session.connection().execute(q, params).all()
+        if not more or len(hits) > page_size:
+            return PageHits(hits[:page_size], len(hits) > page_size, distances)
+        limit *= 4

@@ -37,6 +37,8 @@ from ..models.idlist import in_ids, uses_arrays
 from ..units.fees import FeeCache, cached_late_fees
 
 SORTS = ("band", "walk", "distance", "promise")
+# Buildings a page by distance over the whole estate starts from (route/estate.py).
+NEAREST_FIRST = 32
 
 
 @dataclass(frozen=True)
@@ -391,8 +393,11 @@ def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
         from .estate import estate_hits
         chips, _ = band_counts(session, filters, today, policies)
         return estate_hits(session, filters, today, page, page_size, policies, chips)
-    q, params, distances = _paging(session, filters, today, page, page_size, policies,
-                                   with_counts=False)
+    if _nearest_over_estate(filters):
+        from .estate import nearest_hits
+        return nearest_hits(session, filters, today, page, page_size, policies)
+    q, params, distances = paging_statement(session, filters, today, page, page_size,
+                                            policies, with_counts=False)
     hits = session.connection().execute(q, params).all()
     return PageHits(hits[:page_size], len(hits) > page_size, distances)
 
@@ -409,8 +414,12 @@ def page_hits_and_counts(session: Session, filters: RouteFilters, today: date, p
         chips, held = band_counts(session, filters, today, policies)
         return estate_hits(session, filters, today, page, page_size, policies, chips), \
             chips, held
-    q, params, distances = _paging(session, filters, today, page, page_size, policies,
-                                   with_counts=True)
+    if _nearest_over_estate(filters):
+        from .estate import nearest_hits
+        chips, held = band_counts(session, filters, today, policies)
+        return nearest_hits(session, filters, today, page, page_size, policies), chips, held
+    q, params, distances = paging_statement(session, filters, today, page, page_size,
+                                            policies, with_counts=True)
     hits, counted = [], []
     for row in session.connection().execute(q, params):
         (counted if row.part else hits).append(row)
@@ -424,21 +433,32 @@ def _by_stage(session: Session, filters: RouteFilters) -> bool:
     return filters.sort == "band" and shape_and_params(session, filters, date.min)[0].estate
 
 
+def _nearest_over_estate(filters: RouteFilters) -> bool:
+    """By distance over every building: from the nearest buildings out, not a geodesic
+    to each of the estate's (16,103 at 1.2M units took 14 s)."""
+    return filters.sort == "distance" and filters.lat is not None \
+        and filters.lon is not None and filters.building_ids is None
+
+
 def visited_since(filters: RouteFilters) -> datetime:
     # With the setting off nothing was "visited since" the end of time.
     return filters.day_start if filters.sink_visited and filters.day_start \
         else datetime.max.replace(tzinfo=timezone.utc)
 
 
-def _paging(session: Session, filters: RouteFilters, today: date, page: int, page_size: int,
-            policies: dict[int, Policy], with_counts: bool) -> tuple[object, dict, dict]:
-    """The paging statement, its parameters, and the distances it sorted by."""
+def paging_statement(session: Session, filters: RouteFilters, today: date, page: int,
+                     page_size: int, policies: dict[int, Policy], with_counts: bool,
+                     distances: dict[int, float] | None = None) -> tuple[object, dict, dict]:
+    """The paging statement, its parameters, and the distances it sorted by (those
+    given, or each building's of the view)."""
     _, stage_expr, rank_expr = band_exprs(policies, today)
     shape, params = shape_and_params(session, filters, today)
     params.update(limit=page_size + 1, offset=(page - 1) * page_size)
     params["visited_since"] = visited_since(filters)
     if filters.sort == "distance" and filters.lat is not None and filters.lon is not None:
-        distances = building_distances(session, filters.building_ids, filters.lat, filters.lon)
+        if distances is None:
+            distances = building_distances(session, filters.building_ids, filters.lat,
+                                           filters.lon)
         ranked = sorted(distances, key=distances.get)
         dist_rank = case({bid: i for i, bid in enumerate(ranked)}, value=Unit.building_id,
                          else_=len(ranked)) if ranked else literal(0)
