@@ -14,7 +14,6 @@ from sqlalchemy import (
     BigInteger,
     Date,
     Integer,
-    String,
     and_,
     bindparam,
     case,
@@ -25,6 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from ..domain.stages import severity_rank
 from ..models import Building, OverdueTally, Policy, Unit
 from ..models.idlist import in_ids, uses_arrays
 from .services import (
@@ -73,45 +73,51 @@ def tally_counts_query(stage_expr):
             .group_by("band", OverdueTally.on_hold))
 
 
+# A page this many rows deep (reached by a typed URL: scrolling gets nowhere near) counts
+# the segments first rather than walk the ones it skips.
 DEEP_PAGE_ROWS = 3_000
 
 
 def estate_hits(session: Session, filters: RouteFilters, today: date, page: int,
                 page_size: int, policies: dict[int, Policy], chips: list[BandCount]
                 ) -> PageHits:
-    """The band order (paused last, most severe stage, largest arrears, id) over every
-    building, as segments in turn: the units still to knock of each stage with units
-    (the chips), most severe first, then the paused ones of each. Within a segment the
-    order is the amount's, which ix_unit_arrears gives, so a page reads about its own
-    rows however large the estate; a segment a deep page skips whole is counted."""
-    stage_expr = _walked_stage(policies, today)
+    """The band order (paused last, most severe, largest arrears, id) over every
+    building, as segments in turn: the units still to knock of each severity with units
+    (the chips; stages of the same severity together, as the order has them), most
+    severe first, then the paused ones of each. Within a segment the order is the
+    amount's, which ix_unit_arrears gives, so a page reads about its own rows however
+    large the estate; a segment a deep page skips whole is counted."""
+    if filters.band is None:  # by severity, whatever the stage is called
+        walked, listed = _walked(policies, today, "rank"), band_exprs(policies, today)[2]
+        keys = sorted({severity_rank(c.band.stage) for c in chips if c.units}, reverse=True)
+    else:  # the one stage the chip filters by
+        walked, listed = _walked(policies, today, "stage"), band_exprs(policies, today)[1]
+        keys = [c.band.key for c in chips if c.units and c.band.key == filters.band]
     shape, params = shape_and_params(session, replace(filters, band=None), today)
     params["visited_since"] = visited_since(filters)
-    page_q = cached_statement(("segment", shape, id(stage_expr)),
-                     lambda: _segment_query(shape, stage_expr))
-    stages = [c.band.key for c in chips if c.units and filters.band in (None, c.band.key)]
+    page_q = cached_statement(("segment", shape, id(walked)),
+                              lambda: _segment_query(shape, walked))
     skip, hits = (page - 1) * page_size, []
 
     def sizes() -> dict:
         # Every row counted: each community's buildings listed once beats a lookup per row.
-        listed = band_exprs(policies, today)[1]
         q = cached_statement(("segment sizes", shape, id(listed)),
-                    lambda: _segment_sizes_query(shape, listed))
-        return {(p, st): n for st, p, n in session.connection().execute(q, params)}
+                             lambda: _segment_sizes_query(shape, listed))
+        return {(paused, key): n for key, paused, n in session.connection().execute(q, params)}
 
-    # A page deep in the list (by a typed URL: scrolling gets nowhere near) counts the
-    # segments first rather than walk the ones it skips.
     known = sizes() if skip > DEEP_PAGE_ROWS else None
-    for paused, stage in [(paused, stage) for paused in (0, 1) for stage in stages]:
-        if known is not None and known.get((paused, stage), 0) <= skip:
-            skip -= known.get((paused, stage), 0)
+    for segment in [(paused, key) for paused in (0, 1) for key in keys]:
+        if known is not None and known.get(segment, 0) <= skip:
+            skip -= known.get(segment, 0)
             continue
         want = page_size + 1 - len(hits)  # the page, and one more to say there is more
         rows = session.connection().execute(page_q, {
-            **params, "paused": paused, "stage": stage, "limit": want, "offset": skip}).all()
+            **params, "paused": segment[0], "segment": segment[1], "limit": want,
+            "offset": skip}).all()
         if not rows and skip:  # the page starts past this segment
             known = sizes() if known is None else known
-            skip -= known.get((paused, stage), 0)
+            # Not below 0: the count's snapshot may be newer than the walk's.
+            skip = max(0, skip - known.get(segment, 0))
             continue
         skip, hits = 0, hits + rows
         if len(hits) > page_size:
@@ -119,39 +125,41 @@ def estate_hits(session: Session, filters: RouteFilters, today: date, page: int,
     return PageHits(hits[:page_size], len(hits) > page_size, {})
 
 
-def _walked_stage(policies: dict[int, Policy], today: date):
-    """A unit's stage as `band_exprs` gives it, for a walk that reads a few rows: the
-    community looked up per row, not each community's buildings listed for every WHEN
-    (10 lists of 8,000 buildings cost 9 ms a statement at 1.2M units)."""
+def _walked(policies: dict[int, Policy], today: date, what: str):
+    """A unit's stage or severity rank as `band_exprs` gives it, for a walk that reads a
+    few rows: the community looked up per row, not each community's buildings listed
+    for every WHEN (10 lists of 8,000 buildings cost 9 ms a statement at 1.2M units)."""
     if len(policies) == 1:
-        return band_exprs(policies, today)[1]
-    return kept_expression("walked", policies, today, _build_walked_stage)
+        return band_exprs(policies, today)[1 if what == "stage" else 2]
+    return kept_expression(f"walked {what}", policies, today,
+                           lambda p, t: _build_walked(p, t, what))
 
 
-def _build_walked_stage(policies: dict[int, Policy], today: date):
-    by_community = {}
+def _build_walked(policies: dict[int, Policy], today: date, what: str):
+    by_community, none = {}, literal("" if what == "stage" else 0)
     for community_id, policy in policies.items():
         bands = sorted(community_bands(policy), key=lambda b: -b.min_days)
         by_community[community_id] = case(*(
             (Unit.oldest_unpaid_due <= date.fromordinal(today.toordinal() - b.min_days),
-             literal(b.stage)) for b in bands), else_=literal(""))
-    return case(by_community, value=of_building(Building.community_id), else_=literal(""))
+             literal(b.stage if what == "stage" else severity_rank(b.stage)))
+            for b in bands), else_=none)
+    return case(by_community, value=of_building(Building.community_id), else_=none)
 
 
-def _segment_query(shape: Shape, stage_expr):
+def _segment_query(shape: Shape, walked):
     return (base_query(shape, by_amount=True).add_columns(*HIT_COLUMNS)
-            .where(stage_expr == bindparam("stage", type_=String),
+            .where(walked == bindparam("segment"),
                    paused_last() == bindparam("paused", type_=Integer))
             .order_by(Unit.arrears_fen.desc(), Unit.id)
             .limit(bindparam("limit", type_=Integer))
             .offset(bindparam("offset", type_=Integer)))
 
 
-def _segment_sizes_query(shape: Shape, stage_expr):
+def _segment_sizes_query(shape: Shape, listed):
     """Units per segment, for a deep page (one pass over the estate's overdue units)."""
-    stage, paused = stage_expr.label("stage"), paused_last().label("paused")
-    return base_query(shape).with_only_columns(stage, paused, func.count()) \
-        .group_by(stage, paused)
+    key, paused = listed.label("segment"), paused_last().label("paused")
+    return base_query(shape).with_only_columns(key, paused, func.count()) \
+        .group_by(key, paused)
 
 
 def nearest_buildings(session: Session, lat: float, lon: float, limit: int,

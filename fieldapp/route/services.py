@@ -313,7 +313,9 @@ def _chips(policies: dict[int, Policy], found_rows) -> tuple[list[BandCount], in
         else:
             found[key] = (n, total)
     stages = {band.stage for policy in policies.values() for band in community_bands(policy)}
-    ordered = sorted(stages, key=severity_rank, reverse=True)
+    # Stages of one severity (a community's own stage names) by name: the same chips in
+    # the same order in every process.
+    ordered = sorted(stages, key=lambda stage: (-severity_rank(stage), stage))
     return [BandCount(Band(stage, 0, stage), *found.get(stage, (0, 0))) for stage in ordered], \
         held
 
