@@ -5,6 +5,8 @@ import os
 import secrets
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -120,7 +122,11 @@ def engine_options(url: str) -> dict:
     for 92 ms to run it in 0.2 (bench/route_pg.py, the estate's second page)."""
     if url.startswith("sqlite"):
         return {}
+    # Added to any options the URL gives (a statement timeout, say), which these
+    # connect arguments would otherwise replace.
+    given = make_url(url).query.get("options") or ""
+    given = " ".join(given) if isinstance(given, tuple) else given
     return {"pool_recycle": 1800,
             "connect_args": {"keepalives": 1, "keepalives_idle": 60,
                              "keepalives_interval": 10, "keepalives_count": 3,
-                             "options": "-c jit=off"}}
+                             "options": f"{given} -c jit=off".strip()}}

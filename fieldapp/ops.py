@@ -116,7 +116,7 @@ def restore(engine: Engine, store: Storage, src: Path, *, force: bool = False) -
         _pg_restore(engine, db_file)
     engine.dispose()
     _count_past_any_seen(engine)
-    _tally_again(engine)
+    count_tally_again(engine)
     with engine.connect() as conn:
         counts = table_counts(conn)
     # The tally is counted again from the units, without the rows nobody is counted in.
@@ -141,7 +141,7 @@ def _count_past_any_seen(engine: Engine) -> None:
                          {"jump": time.time_ns() // 1000})
 
 
-def _tally_again(engine: Engine) -> None:
+def count_tally_again(engine: Engine) -> None:
     """The chips' tally is derived from the units: counted again, with its triggers (a
     backup from before the tally leaves a newer database's rows standing and the unit
     table without them)."""

@@ -65,10 +65,18 @@ def nav_items() -> list[NavItem]:
     return NAV.get(current_user.role, [])
 
 
+def query_args(args, drop=("page", "saved")) -> dict:
+    """A request's query arguments to build another URL with: not `drop`, nor any that
+    url_for would take as its own ("endpoint", "_external", "_anchor", …): a typed
+    `?endpoint=x` must not break the page or point its links elsewhere."""
+    return {k: v for k, v in args.items()
+            if k not in drop and k != "endpoint" and not k.startswith("_")}
+
+
 def url_with(**changes) -> str:
     """This page's URL with some query arguments changed (None or "" removes one);
     any change other than the page number starts again at page 1."""
-    args = {k: v for k, v in request.args.items() if k not in ("page", "saved")}
+    args = query_args(request.args)
     args.update(changes)
     args = {k: v for k, v in args.items() if v not in (None, "")}
     return url_for(request.endpoint, **(request.view_args or {}), **args)

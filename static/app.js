@@ -10,6 +10,12 @@
     e.detail.ctx.request.headers['X-CSRFToken'] = csrfToken();
   });
 
+  // A field that searches on its own (the building search) sits in a filter form that
+  // reloads the list on any change: leaving it after typing must not reload the list.
+  document.addEventListener('change', function (e) {
+    if (e.target.matches && e.target.matches('[data-own-search]')) e.stopPropagation();
+  }, true);
+
   // Forms that must not be stored twice get their id when they open (OFFLINE.md §2.3).
   document.querySelectorAll('form[data-mint-id] input[name="client_uuid"]').forEach(function (input) {
     if (!input.value && window.crypto && crypto.randomUUID) input.value = crypto.randomUUID();

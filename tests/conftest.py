@@ -212,4 +212,4 @@ def _fresh_statement_caches():
     runs the code it names (and mutation testing sees which tests reach the builders)."""
     from fieldapp.route import services
     services._STATEMENTS.clear()
-    services._BAND_EXPRS.clear()
+    services._KEPT_EXPRESSIONS.clear()

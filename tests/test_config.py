@@ -103,3 +103,26 @@ def test_seed_demo_prints_a_statement_link_on_the_address_asked_for(tmp_path):
     [link] = re.findall(r"http://\S+/s/\S+", result.output)
     assert link.startswith("http://localhost:8123/s/")
     assert app.test_client().get(link.removeprefix("http://localhost:8123")).status_code == 200
+
+
+def test_postgresql_connections_run_without_jit_and_keep_the_urls_options():
+    from fieldapp.config import engine_options
+    url = "postgresql+psycopg://u@db/doorstep?options=-c%20statement_timeout%3D5000"
+    options = engine_options(url)["connect_args"]["options"]
+    assert options == "-c statement_timeout=5000 -c jit=off"
+    assert engine_options("postgresql+psycopg://u@db/doorstep")["connect_args"][
+        "options"] == "-c jit=off"
+    assert engine_options("sqlite:///x.sqlite3") == {}
+
+
+def test_a_served_postgresql_connection_has_jit_off(postgresql_url, tmp_path):
+    from sqlalchemy import text
+
+    from fieldapp.extensions import db
+
+    from .conftest import make_app
+    app = make_app(postgresql_url, tmp_path)
+    with app.app_context():
+        assert db.session.scalar(text("SHOW jit")) == "off"
+        db.session.remove()
+        db.engine.dispose()

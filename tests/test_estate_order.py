@@ -1,4 +1,4 @@
-"""The band order over every building, walked stage by stage (route.services.estate_hits),
+"""The band order over every building, walked stage by stage (route/estate.py, estate_hits),
 lists the same units in the same order, page after page, as the one sorting statement
 a patch uses over the same buildings."""
 from __future__ import annotations

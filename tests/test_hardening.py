@@ -305,3 +305,18 @@ def test_guessing_the_current_password_is_slowed_down(client, login_as):
     assert "Too many wrong passwords. Please wait 15 seconds" in r.get_data(as_text=True)
     r = client.post("/account/password", data={**form, "current_password": PASSWORD})
     assert r.status_code == 422 and "Too many wrong passwords" in r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/route?endpoint=units.card", "/route?_external=1&sort=walk",
+                                 "/route/buildings?bq=1&endpoint=x&_anchor=y",
+                                 "/audit?endpoint=x&_scheme=https"])
+def test_query_arguments_url_for_takes_as_its_own_are_dropped(client, login_as, door, app,
+                                                              url):
+    """Links keep the page's query: a typed `endpoint` or `_external` was passed on to
+    url_for as its own argument (a 500, or links made absolute from the Host header)."""
+    app.config["ROUTE_BUILDING_CHOICES"] = 0  # the building search, for /route/buildings
+    login_as(make_user(Role.ADMIN))
+    response = client.get(url)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "http://localhost" not in page and "endpoint=" not in page and "_anchor" not in page

@@ -94,5 +94,18 @@ def test_a_housekeeper_finds_only_the_buildings_of_the_patch(client, login_as, e
 
 def test_a_long_search_is_cut_to_the_search_limit(client, login_as, estate):
     login_as(make_user(Role.SUPERVISOR))
-    response = client.get("/route/buildings", query_string={"bq": "3" * 5000})
-    assert response.status_code == 200 and choices(response.get_data(as_text=True)) == []
+    response = client.get("/route/buildings", query_string={"bq": "9" * 5000})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200 and choices(html) == []
+    assert "“" + "9" * 40 + "”" in html  # what was searched for: the first 40
+
+
+def test_a_name_is_found_whatever_its_letters_case_and_spaces_are_not_searched(
+        client, login_as, estate, app):
+    make_building(make_community(name="南苑"), name="B座")
+    login_as(make_user(Role.SUPERVISOR))
+    html = client.get("/route/buildings?bq=b").get_data(as_text=True)
+    assert [name for _, name, _ in choices(html)] == ["B座"]
+    assert "找到 1 个楼栋" in html  # said to a screen reader
+    blank = client.get("/route/buildings", query_string={"bq": "   "}).get_data(as_text=True)
+    assert choices(blank) == [] and "开头的楼栋" not in blank

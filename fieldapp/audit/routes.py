@@ -10,6 +10,7 @@ from ..extensions import db
 from ..htmx import render_page_or_fragment
 from ..models import Unit, User
 from ..params import id_param
+from ..templating import query_args
 from . import bp
 from .services import AuditFilters, audit_page
 from .words import KINDS, action_label, summary
@@ -46,5 +47,5 @@ def index():
     return render_page_or_fragment(
         "audit/index.html", "audit/_events.html", trail=page, filters=filters, unit=unit,
         users=users, kinds=KINDS, action_label=action_label, summary=summary,
-        args={k: v for k, v in request.args.items() if k != "before"},
-        args_without_unit={k: v for k, v in request.args.items() if k not in ("before", "unit")})
+        args=query_args(request.args, drop=("before",)),
+        args_without_unit=query_args(request.args, drop=("before", "unit")))

@@ -220,7 +220,7 @@ class Unit(db.Model):
 
 
 
-# Serves the band order over the whole estate (route.services.estate_hits): the units in
+# Serves the band order over the whole estate (route/estate.py, estate_hits): the units in
 # arrears largest amount first, ties by id, as the route list orders them, with what
 # places each in its stage and says whether it is paused, so a page walks down about
 # its own rows and stops.

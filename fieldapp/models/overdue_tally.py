@@ -10,7 +10,9 @@ nightly refresh, a raw UPDATE. On PostgreSQL they run once per statement over it
 changed rows, so the nightly refresh of 300,000 units is one grouped write.
 
 Created here for `db.create_all()` and by migration 0013 for a migrated database. The
-rows are derived: a backup leaves them out and a restore counts them again (`rebuild`).
+rows are derived: a backup copies them with the rest, and a restore counts them again
+(`rebuild`), so a backup from before the tally, or one whose tally drifted, comes back
+right; the restore's check of row counts leaves this table out.
 """
 from __future__ import annotations
 
@@ -51,7 +53,8 @@ def trigger_names(dialect: str) -> list[str]:
 def _sqlite_count(row: str, sign: str) -> str:
     """Count one unit's row (`new` or `old`) in or (sign "-") out."""
     where = " AND ".join(f"{row}.{c}" for c in IN_ARREARS.split(" AND "))
-    return (f"INSERT INTO overdue_tally ({COLUMNS}) SELECT community_id, "  # nosec B608
+    return (f"INSERT INTO overdue_tally ({COLUMNS}) "  # nosec B608 -- constants
+            f"SELECT community_id, "
             f"{row}.oldest_unpaid_due, {row}.on_hold, {sign}1, {sign}{row}.arrears_fen "
             f"FROM building WHERE id = {row}.building_id AND {where} "
             f"ON CONFLICT ({KEY}) DO UPDATE SET units = units + excluded.units, "
@@ -60,7 +63,7 @@ def _sqlite_count(row: str, sign: str) -> str:
 
 def _sqlite_building(community: str, sign: str) -> str:
     """Count a building's units in or out of `community` (`old.` or `new.`)."""
-    return (f"INSERT INTO overdue_tally ({COLUMNS}) SELECT {community}, "  # nosec B608
+    return (f"INSERT INTO overdue_tally ({COLUMNS}) SELECT {community}, "  # nosec B608 -- constants
             f"oldest_unpaid_due, on_hold, {sign}count(*), {sign}sum(arrears_fen) FROM unit "
             f"WHERE building_id = new.id AND {IN_ARREARS} GROUP BY oldest_unpaid_due, on_hold "
             f"ON CONFLICT ({KEY}) DO UPDATE SET units = units + excluded.units, "
@@ -70,19 +73,21 @@ def _sqlite_building(community: str, sign: str) -> str:
 _CHANGED = " OR ".join(f"old.{c} IS NOT new.{c}" for c in
                        ("arrears_fen", "oldest_unpaid_due", "on_hold", "building_id"))
 
-_PG_UPSERT = (f"ON CONFLICT ({KEY}) DO UPDATE SET units = overdue_tally.units + "  # nosec B608
+_PG_UPSERT = (f"ON CONFLICT ({KEY}) "  # nosec B608 -- constants
+              f"DO UPDATE SET units = overdue_tally.units + "
               "excluded.units, arrears_fen = overdue_tally.arrears_fen + excluded.arrears_fen")
 
 
 def _pg_rows(table: str, sign: str) -> str:
-    return (f"SELECT building_id, oldest_unpaid_due AS due, on_hold, "  # nosec B608
+    return (f"SELECT building_id, oldest_unpaid_due AS due, on_hold, "  # nosec B608 -- constants
             f"{sign}1 AS units, {sign}arrears_fen::bigint AS arrears_fen FROM {table} "
             f"WHERE {IN_ARREARS}")
 
 
 def _pg_apply(rows: str) -> str:
     """Add the grouped changes; in key order, so two writers lock rows in one order."""
-    return (f"INSERT INTO overdue_tally ({COLUMNS}) SELECT b.community_id, "  # nosec B608
+    return (f"INSERT INTO overdue_tally ({COLUMNS}) "  # nosec B608 -- constants
+            f"SELECT b.community_id, "
             "d.due, d.on_hold, sum(d.units), sum(d.arrears_fen) "
             f"FROM ({rows}) AS d JOIN building AS b ON b.id = d.building_id "
             "GROUP BY b.community_id, d.due, d.on_hold "
@@ -105,7 +110,8 @@ def trigger_ddl(dialect: str) -> list[str]:
                  "WHERE o.community_id <> n.community_id AND u.arrears_fen > 0 "
                  "AND u.oldest_unpaid_due IS NOT NULL")
         building_moved = (
-            f"INSERT INTO overdue_tally ({COLUMNS}) SELECT d.community_id, "  # nosec B608
+            f"INSERT INTO overdue_tally ({COLUMNS}) "  # nosec B608 -- constants
+            f"SELECT d.community_id, "
             "d.due, d.on_hold, sum(d.units), sum(d.arrears_fen) FROM ("
             + moved.format(sign="-", side="o") + " UNION ALL "
             + moved.format(sign="", side="n") + ") AS d "
@@ -153,7 +159,7 @@ def trigger_ddl(dialect: str) -> list[str]:
 
 # Every unit in arrears, counted as the tally counts it.
 COUNT_UNITS = (
-    "SELECT b.community_id, u.oldest_unpaid_due, u.on_hold, "  # nosec B608
+    "SELECT b.community_id, u.oldest_unpaid_due, u.on_hold, "  # nosec B608 -- constants
     "count(*), sum(u.arrears_fen) "
     f"FROM unit AS u JOIN building AS b ON b.id = u.building_id "
     f"WHERE u.{IN_ARREARS.replace(' AND ', ' AND u.')} "

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..limits import TEXT
 from ..models import Assignment, Policy, Role, User
-from ..templating import url_with
+from ..templating import query_args, url_with
 from .services import (
     BandCount,
     PageHits,
@@ -89,11 +89,10 @@ def page_context(session: Session, user: User, filters: RouteFilters, page: int,
 def building_picker_context(session: Session, filters: RouteFilters, args) -> dict:
     """For a view of more buildings than a select can offer (the whole estate): the
     building chosen, and those whose name starts with what was typed (`bq`)."""
-    typed = args.get("bq", "")[:TEXT["search"]]
+    typed = args.get("bq", "").strip()[:TEXT["search"]]
     return {"building_picker": True, "bq": typed,
             "chosen_building": building_named(session, filters.building_id)
             if filters.building_id is not None else None,
             "building_choices": find_buildings(session, filters.building_ids, typed),
-            "choice_args": {k: v for k, v in args.items()
-                            if k not in ("bq", "building", "page", "saved")}}
+            "choice_args": query_args(args, drop=("bq", "building", "page", "saved"))}
 

@@ -119,7 +119,7 @@ def index():
 
 
 @bp.get("/route/buildings")
-def buildings():
+def building_search():
     """The buildings of the view whose name starts with what is typed: the building
     filter of a view with more buildings than a select can offer (htmx swaps them in
     under the field; without script the filter form's submit shows them on the page)."""

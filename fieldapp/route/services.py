@@ -125,14 +125,15 @@ class BuildingMatch(NamedTuple):
 
 def find_buildings(session: Session, building_ids: list[int] | None, text: str,
                    limit: int = 20) -> list[BuildingMatch]:
-    """Buildings of the view whose name starts with `text`, shortest names first (so
-    "3" offers 3栋 before 30栋), for a view with too many buildings to list."""
+    """Buildings of the view whose name starts with `text`, in any letter case (as
+    SQLite's LIKE, not PostgreSQL's), shortest names first (so "3" offers 3栋 before
+    30栋), for a view with too many buildings to list."""
     text = text.strip()
     if not text:
         return []
     q = (select(Building.id, Building.name, Community.name)
          .join(Community, Community.id == Building.community_id)
-         .where(Building.name.startswith(text, autoescape=True))
+         .where(func.lower(Building.name).startswith(text.lower(), autoescape=True))
          .order_by(func.length(Building.name), Building.name, Community.name, Building.id)
          .limit(limit))
     if building_ids is not None:
@@ -174,15 +175,15 @@ def kept_expression(kind: str, policies: dict[int, Policy], today: date, build):
     """`build(policies, today)`, built once per day and band set, not on every request
     (expressions are immutable)."""
     signature = (kind, today, tuple((cid, repr(p.bands)) for cid, p in sorted(policies.items())))
-    found = _BAND_EXPRS.get(signature)
+    found = _KEPT_EXPRESSIONS.get(signature)
     if found is None:
-        if len(_BAND_EXPRS) > 64:
-            _BAND_EXPRS.clear()
-        found = _BAND_EXPRS[signature] = build(policies, today)
+        if len(_KEPT_EXPRESSIONS) > 64:
+            _KEPT_EXPRESSIONS.clear()
+        found = _KEPT_EXPRESSIONS[signature] = build(policies, today)
     return found
 
 
-_BAND_EXPRS: dict[tuple, object] = {}
+_KEPT_EXPRESSIONS: dict[tuple, object] = {}
 
 
 def community_bands(policy: Policy) -> list[Band]:
@@ -392,6 +393,7 @@ def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
     if not policies:
         return PageHits([], False, {})
     if _by_stage(session, filters):
+        # route/estate.py builds on this module's statements: imported where used.
         from .estate import estate_hits
         chips, _ = band_counts(session, filters, today, policies)
         return estate_hits(session, filters, today, page, page_size, policies, chips)

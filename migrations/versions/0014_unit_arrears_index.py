@@ -1,5 +1,5 @@
 """The units in arrears by amount, with what places each in its stage: the band order
-over the whole estate walks down this index (fieldapp/route/services.py, estate_hits)
+over the whole estate walks down this index (fieldapp/route/estate.py, estate_hits)
 instead of sorting every overdue unit for one page.
 
 Revision ID: 0014_unit_arrears_index
@@ -21,7 +21,7 @@ COLUMNS = [sa.text('arrears_fen DESC'), 'id', 'building_id', 'oldest_unpaid_due'
 
 
 def upgrade():
-    # If not there: upgrading again over a restored older backup finds it standing.
+    # If not there: an upgrade run again from an older stamp finds it standing.
     op.create_index('ix_unit_arrears', 'unit', COLUMNS, unique=False, if_not_exists=True,
                     sqlite_where=sa.text('arrears_fen > 0'),
                     postgresql_where=sa.text('arrears_fen > 0'))
