@@ -82,7 +82,14 @@ def test_a_supervisor_finds_a_building_by_name_as_they_type(page, live_app):
         expect(choices.first).to_be_visible()
         names = [text.split()[0] for text in choices.all_inner_texts()]
         assert names and all(name.startswith("2") for name in names)
+        expect(page.locator("#building-choices [role=status]")).to_have_count(1)
         check_accessibility(page, "route-building-search")
+        # Leaving the field keeps the list as it is: the search is not one of its filters.
+        asked = []
+        page.on("request", lambda r: asked.append(r.url))
+        page.keyboard.press("Tab")
+        page.wait_for_timeout(500)
+        assert not [url for url in asked if "/route?" in url], asked
         name = names[0]
         choices.first.click()
         expect(page).to_have_url(re.compile(r"building=\d+.*sort=walk|sort=walk.*building="))
