@@ -51,6 +51,8 @@ def pages(app, explain: bool) -> dict:
         "all buildings (supervisor), page 1": lambda: ok(supervisor.get("/route")),
         "all buildings, page 2 (htmx)": lambda: ok(supervisor.get(
             "/route?page=2", headers={"HX-Request": "true"})),
+        "all buildings, nearest the phone": lambda: ok(supervisor.get(
+            "/route?sort=distance&lat=31.2304&lon=121.4737")),
     }
 
 
