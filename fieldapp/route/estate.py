@@ -1,7 +1,7 @@
 """The route list over every building of the estate, where a patch's statements would
 read every overdue unit (300,000 of them at 1.2M units) for one page: the chips from the
-tally (models/overdue_tally.py), and the band order walked stage by stage down the
-units by amount (ix_unit_arrears)."""
+tally (models/overdue_tally.py); the band order walked one severity at a time down the
+units by amount (ix_unit_arrears); by distance, from the buildings nearest the phone out."""
 from __future__ import annotations
 
 import math
@@ -9,7 +9,6 @@ from dataclasses import replace
 from datetime import date
 
 from geopy.distance import geodesic
-
 from sqlalchemy import (
     BigInteger,
     Date,

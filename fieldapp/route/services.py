@@ -392,14 +392,9 @@ def page_hits(session: Session, filters: RouteFilters, today: date, page: int,
     """The sorting and paging query: one indexed query, rows read straight from Core."""
     if not policies:
         return PageHits([], False, {})
-    if _by_stage(session, filters):
-        # route/estate.py builds on this module's statements: imported where used.
-        from .estate import estate_hits
-        chips, _ = band_counts(session, filters, today, policies)
-        return estate_hits(session, filters, today, page, page_size, policies, chips)
-    if _nearest_over_estate(filters):
-        from .estate import nearest_hits
-        return nearest_hits(session, filters, today, page, page_size, policies)
+    estate = _over_the_estate(session, filters, today, page, page_size, policies, False)
+    if estate is not None:
+        return estate[0]
     q, params, distances = paging_statement(session, filters, today, page, page_size,
                                             policies, with_counts=False)
     hits = session.connection().execute(q, params).all()
@@ -413,15 +408,9 @@ def page_hits_and_counts(session: Session, filters: RouteFilters, today: date, p
     first page, reused or not, on PostgreSQL."""
     if not policies:
         return PageHits([], False, {}), [], 0
-    if _by_stage(session, filters):  # the chips say which stages to walk
-        from .estate import estate_hits
-        chips, held = band_counts(session, filters, today, policies)
-        return estate_hits(session, filters, today, page, page_size, policies, chips), \
-            chips, held
-    if _nearest_over_estate(filters):
-        from .estate import nearest_hits
-        chips, held = band_counts(session, filters, today, policies)
-        return nearest_hits(session, filters, today, page, page_size, policies), chips, held
+    estate = _over_the_estate(session, filters, today, page, page_size, policies, True)
+    if estate is not None:
+        return estate
     q, params, distances = paging_statement(session, filters, today, page, page_size,
                                             policies, with_counts=True)
     hits, counted = [], []
@@ -429,6 +418,25 @@ def page_hits_and_counts(session: Session, filters: RouteFilters, today: date, p
         (counted if row.part else hits).append(row)
     chips, held = _chips(policies, ((r.band, r.on_hold, r.n, r.total) for r in counted))
     return PageHits(hits[:page_size], len(hits) > page_size, distances), chips, held
+
+
+def _over_the_estate(session: Session, filters: RouteFilters, today: date, page: int,
+                     page_size: int, policies: dict[int, Policy], with_counts: bool
+                     ) -> tuple[PageHits, list[BandCount], int] | None:
+    """Every building in band or distance order, read as route/estate.py reads them
+    (the page, and with the counts, its chips and units on hold); None for any other
+    view, which one statement serves."""
+    walked = _by_stage(session, filters)
+    if not (walked or _nearest_over_estate(filters)):
+        return None
+    # route/estate.py builds on this module's statements: imported where used.
+    from .estate import estate_hits, nearest_hits
+    # The walk needs the chips: they say which severities have units.
+    chips, held = band_counts(session, filters, today, policies) \
+        if walked or with_counts else ([], 0)
+    hits = estate_hits(session, filters, today, page, page_size, policies, chips) \
+        if walked else nearest_hits(session, filters, today, page, page_size, policies)
+    return hits, chips, held
 
 
 def _by_stage(session: Session, filters: RouteFilters) -> bool:
