@@ -119,8 +119,8 @@ def init_app(app: Flask) -> None:
             click.echo(f"Put {policies} scheduled policy changes in force.")
         n = refresh_stale(db.session, today())
         promised = refresh_due_promises(db.session, today())
-        from .models.overdue_tally import prune
-        prune(db.session.connection())
+        from .models.overdue_tally import rebuild
+        rebuild(db.session.connection())  # the chips' tally counted again: no drift lasts
         db.session.commit()
         click.echo(f"Refreshed {n} units; resolved the promises of {promised}.")
 

@@ -71,6 +71,9 @@ class Config:
         self.ROUTE_PAGE_SIZE = 30
         self.ROUTE_BUILDING_CHOICES = 200  # more buildings than this: a search, not a select
         self.ROUTE_CACHE = True  # reuse rendered route lists while the patch is unchanged
+        # A view of the whole estate folds the chips' log of changes in at most this
+        # often per process (models/overdue_tally.py): the log stays a few rows.
+        self.TALLY_FOLD_EVERY_S = 60.0
         self.LOGIN_FREE_ATTEMPTS = 5  # per username and address, or per device cookie
         self.LOGIN_CEILING = 50  # failures per username and hour from untrusted devices
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto we believe.

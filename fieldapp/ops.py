@@ -121,7 +121,7 @@ def restore(engine: Engine, store: Storage, src: Path, *, force: bool = False) -
         counts = table_counts(conn)
     # The tally is counted again from the units, without the rows nobody is counted in.
     wrong = [f"{t} {counts.get(t)} instead of {n}" for t, n in manifest["tables"].items()
-             if counts.get(t) != n and t != "overdue_tally"]
+             if counts.get(t) != n and t not in overdue_tally.TABLES]
     if wrong:
         raise OpsError("Restored row counts differ from the manifest: " + ", ".join(wrong))
     return counts
@@ -147,6 +147,8 @@ def count_tally_again(engine: Engine) -> None:
     table without them)."""
     with engine.begin() as conn:
         if inspect(conn).has_table("overdue_tally"):
+            # A backup from before the log: its triggers write there.
+            overdue_tally.OverdueTallyChange.__table__.create(conn, checkfirst=True)
             for statement in overdue_tally.trigger_ddl(conn.dialect.name):
                 conn.execute(text(statement))
             overdue_tally.rebuild(conn)
@@ -193,7 +195,8 @@ def _check_target_empty(engine: Engine, force: bool) -> None:
     count of rule changes (one row in any new database) are no rows of data."""
     with engine.connect() as conn:
         present = [f"{t} {n}" for t, n in table_counts(conn).items()
-                   if n and t not in ("alembic_version", "estate_version", "overdue_tally")]
+                   if n and t not in ("alembic_version", "estate_version",
+                                      *overdue_tally.TABLES)]
     if present and not force:
         raise OpsError(f"The database is not empty ({', '.join(present)}); "
                        "--force replaces it.")

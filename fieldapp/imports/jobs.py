@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from ..clock import today
 from ..extensions import db
 from ..models import ImportJob, ImportKind, ImportStatus, User, record_audit, utcnow
+from ..models.overdue_tally import fold_apart
 from .pipeline import Outcome, run_import
 
 # A running job reports at least this often; silent for longer, it has died.
@@ -122,6 +123,8 @@ def execute(job: ImportJob, path: Path, progress=None) -> Outcome:
     job.phase = ""
     job.finished_at = job.heartbeat_at = utcnow()
     session.commit()
+    # An import changes thousands of units: their changes to the chips' tally folded in.
+    fold_apart(db.engine)
     return outcome
 
 

@@ -16,7 +16,7 @@ from .estate import (
                      UnitUse,
 )
 from .estate_version import EstateVersion
-from .overdue_tally import OverdueTally
+from .overdue_tally import OverdueTally, OverdueTallyChange
 from .imports import HeaderAlias, ImportJob, ImportKind, ImportStatus
 from .notices import Notice, NoticeBatch, NoticeCounter, NoticeTemplate, StatementLink
 from .people import Assignment, AuditEvent, LoginSession, LoginThrottle, Role, User, record_audit
@@ -55,7 +55,7 @@ __all__ = [
     "Contact", "ContactKind", "CorrectionPhoto", "DEFAULT_BANDS", "Decision", "Delivery",
     "EstateVersion", "FieldPayment", "FlagKind", "HeaderAlias", "ImportJob", "ImportKind", "ImportStatus",
     "LoginSession", "ReviewDecision", "ReviewStatus", "VisitCorrection", "VisitFlag",
-    "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "OverdueTally", "Payment", "Photo", "Policy",
+    "LoginThrottle", "NoticeType", "Occupancy", "Outcome", "OverdueTally", "OverdueTallyChange", "Payment", "Photo", "Policy",
     "POLICY_FIELDS", "PolicyVersion",
     "Promise", "PromiseStatus", "InstallmentPlan", "PlanStatus", "Waiver", "WaiverStatus", "Reason", "Role", "ServiceCategory", "Unit", "UnitUse", "User",
     "Visit", "VisitPhoto", "WorkOrder", "WorkOrderEvent", "WorkOrderPhoto", "WorkOrderStatus",

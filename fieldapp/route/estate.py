@@ -5,9 +5,11 @@ units by amount (ix_unit_arrears); by distance, from the buildings nearest the p
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from datetime import date
 
+from flask import current_app
 from geopy.distance import geodesic
 from sqlalchemy import (
     BigInteger,
@@ -24,7 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from ..domain.stages import severity_rank
-from ..models import Building, OverdueTally, Policy, Unit
+from ..models import Building, Policy, Unit
+from ..extensions import db
+from ..models.overdue_tally import CURRENT, fold_apart
 from ..models.idlist import in_ids, uses_arrays
 from .services import (
     HIT_COLUMNS,
@@ -46,6 +50,17 @@ from .services import (
 )
 
 
+def fold_tally_now_and_then() -> None:
+    """Before the estate's chips are read: the tally's log of changes folded in, at
+    most every TALLY_FOLD_EVERY_S per process, so what the chips add up stays a few
+    hundred rows however much is written."""
+    folded = current_app.extensions.setdefault("tally_folded_at", [time.monotonic()])
+    if time.monotonic() - folded[0] < current_app.config["TALLY_FOLD_EVERY_S"]:
+        return
+    folded[0] = time.monotonic()
+    fold_apart(db.engine)
+
+
 def tally_stage(policies: dict[int, Policy], today: date):
     """The stage of a tally row (models/overdue_tally.py), as `band_exprs` gives a
     unit's: from its community's bands and its due date."""
@@ -56,20 +71,21 @@ def _build_tally_stage(policies: dict[int, Policy], today: date):
     whens = []
     for community_id, policy in policies.items():
         for band in sorted(community_bands(policy), key=lambda b: -b.min_days):
-            cond = OverdueTally.due <= date.fromordinal(today.toordinal() - band.min_days)
+            cond = CURRENT.c.due <= date.fromordinal(today.toordinal() - band.min_days)
             if len(policies) > 1:
-                cond = and_(OverdueTally.community_id == community_id, cond)
+                cond = and_(CURRENT.c.community_id == community_id, cond)
             whens.append((cond, literal(band.stage)))
     return case(*whens, else_=literal(""))
 
 
 def tally_counts_query(stage_expr):
-    """As `_counts_query` for every building, from the tally's few rows per community."""
-    return (select(stage_expr.label("band"), OverdueTally.on_hold,
-                   cast(func.sum(OverdueTally.units), BigInteger).label("n"),
-                   cast(func.sum(OverdueTally.arrears_fen), BigInteger).label("total"))
-            .where(OverdueTally.due < bindparam("today", type_=Date))
-            .group_by("band", OverdueTally.on_hold))
+    """As `_counts_query` for every building, from the tally's few rows per community
+    (and the changes not folded into them yet)."""
+    return (select(stage_expr.label("band"), CURRENT.c.on_hold,
+                   cast(func.sum(CURRENT.c.units), BigInteger).label("n"),
+                   cast(func.sum(CURRENT.c.arrears_fen), BigInteger).label("total"))
+            .where(CURRENT.c.due < bindparam("today", type_=Date))
+            .group_by("band", CURRENT.c.on_hold))
 
 
 # A page this many rows deep (reached by a typed URL: scrolling gets nowhere near) counts

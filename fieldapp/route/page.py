@@ -47,6 +47,9 @@ class PageData:
 def page_data(session: Session, filters: RouteFilters, page: int, day: date,
               policies: dict[int, Policy], rows_only: bool) -> PageData:
     size = current_app.config["ROUTE_PAGE_SIZE"]
+    if filters.building_ids is None and not rows_only:
+        from .estate import fold_tally_now_and_then  # estate.py builds on services.py
+        fold_tally_now_and_then()
     if rows_only:
         return PageData(page_hits(session, filters, day, page, size, policies), None, None)
     hits, counts, held = page_hits_and_counts(session, filters, day, page, size, policies)
