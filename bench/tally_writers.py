@@ -116,10 +116,11 @@ def importer(url: str, unit_id: int, hold_s: float, errors: list):
         time.sleep(0.2)  # the writers under way
         with connect(url) as conn:
             try:
-                conn.execute("UPDATE unit SET arrears_fen = arrears_fen + 1 WHERE id = %s",
+                # (A payment of 0.01: arrears may not exceed what is unpaid.)
+                conn.execute("UPDATE unit SET arrears_fen = arrears_fen - 1 WHERE id = %s",
                              (unit_id,))
                 time.sleep(hold_s)  # the rest of the file
-                conn.execute("UPDATE unit SET arrears_fen = arrears_fen - 1 WHERE id = %s",
+                conn.execute("UPDATE unit SET arrears_fen = arrears_fen + 1 WHERE id = %s",
                              (unit_id,))
                 conn.commit()
             except psycopg.Error as e:
@@ -139,11 +140,11 @@ def crossed_importers(url: str, east: list[int], west: list[int]) -> list[str]:
         with connect(url) as conn:
             try:
                 conn.execute("SET deadlock_timeout = '200ms'")
-                conn.execute(change, (1, first))
-                ready.wait()
-                conn.execute(change, (1, second))
                 conn.execute(change, (-1, first))
+                ready.wait()
                 conn.execute(change, (-1, second))
+                conn.execute(change, (1, first))
+                conn.execute(change, (1, second))
                 conn.commit()
             except psycopg.Error as e:
                 conn.rollback()

@@ -112,16 +112,11 @@ def init_app(app: Flask) -> None:
     @app.cli.command("refresh-arrears")
     def refresh_arrears():
         """Bring arrears summaries and policies up to date with the calendar (run nightly)."""
-        from .admin.estate import apply_due_versions
-        from .domain.summary import refresh_due_promises, refresh_stale
-        policies = apply_due_versions(db.session, today())
+        from .ops import nightly_refresh
+        policies, n, promised = nightly_refresh(db.session, today())
+        db.session.commit()
         if policies:
             click.echo(f"Put {policies} scheduled policy changes in force.")
-        n = refresh_stale(db.session, today())
-        promised = refresh_due_promises(db.session, today())
-        from .models.overdue_tally import rebuild
-        rebuild(db.session.connection())  # the chips' tally counted again: no drift lasts
-        db.session.commit()
         click.echo(f"Refreshed {n} units; resolved the promises of {promised}.")
 
     @app.cli.command("import")

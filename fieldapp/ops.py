@@ -1,5 +1,5 @@
-"""Operations on the database and the photo store: sweeping files no photo owns, backup
-and restore. Plain functions; the click commands in cli.py only parse and print."""
+"""Operations on the database and the photo store: the nightly refresh, sweeping files
+no photo owns, backup and restore. Plain functions; the click commands in cli.py only parse and print."""
 from __future__ import annotations
 
 import hashlib
@@ -139,6 +139,19 @@ def _count_past_any_seen(engine: Engine) -> None:
                 conn.execute(text(statement))
             conn.execute(text("UPDATE estate_version SET n = n + :jump"),
                          {"jump": time.time_ns() // 1000})
+
+
+def nightly_refresh(session, day) -> tuple[int, int, int]:
+    """The nightly job (`flask refresh-arrears`): the policy changes due put in force,
+    arrears and promises brought up to `day`, the chips' tally counted again. One
+    transaction, committed by the caller. (policies, units, promises) it changed."""
+    from .admin.estate import apply_due_versions
+    from .domain.summary import refresh_due_promises, refresh_stale
+    policies = apply_due_versions(session, day)
+    units = refresh_stale(session, day)
+    promised = refresh_due_promises(session, day)
+    overdue_tally.rebuild(session.connection())  # no drift outlasts a night
+    return policies, units, promised
 
 
 def count_tally_again(engine: Engine) -> None:

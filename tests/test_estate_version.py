@@ -1,5 +1,5 @@
-"""The count of rule changes moves with every change to a policy or to a building's name
-or community, whoever writes it, and the route list keeps a patch's rules only while it
+"""The count of rule changes moves with every change to a policy, to a building's name
+or community or to a community's name, whoever writes it, and the route list keeps a patch's rules only while it
 stands."""
 from __future__ import annotations
 
@@ -72,8 +72,12 @@ def test_the_count_moves_with_each_change_to_the_rules_or_the_names_and_no_other
     assert moved(lambda: raw("UPDATE policy SET late_fee_grace_days = 9 WHERE community_id = :c",
                              c=community.id))
     assert moved(lambda: make_community())  # a new community comes with its policy
+    assert moved(lambda: raw("UPDATE community SET name = :n WHERE id = :id", n="新名小区",
+                             id=other.id))  # a reused page names it with each building
+    assert not moved(lambda: raw("UPDATE community SET kind = 'office_park' WHERE id = :id",
+                                 id=other.id))
     assert moved(lambda: raw("DELETE FROM building WHERE id = :id", id=building_id))
-    assert steps == [True, True, True, False, True, True, True]
+    assert steps == [True, True, True, False, True, True, True, False, True]
 
 
 @pytest.fixture

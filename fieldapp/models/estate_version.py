@@ -1,12 +1,14 @@
-"""A count of changes to the estate's rules: the policies, and the buildings' names and
-communities. The database keeps it with triggers, so every writer counts (a form, an
-import, the nightly job, a raw UPDATE) and every app server sees the same count. A
-server keeps what it read of those rows for as long as the count stands, and reads the
-count with the signed-in user (auth.services), so the check costs no round trip.
+"""A count of changes to the estate's rules: the policies, the buildings' names and
+communities, and the communities' names. The database keeps it with triggers, so every
+writer counts (a form, an import, the nightly job, a raw UPDATE) and every app server
+sees the same count. A server keeps what it read of those rows for as long as the count
+stands, and reads the count with the signed-in user (auth.services), so the check costs
+no round trip.
 
-Triggers are created here for `db.create_all()` and by migration 0012 for a migrated
-database. A batch migration that recreates `policy` or `building` on SQLite drops their
-triggers: it must create them again (tests/test_migrations.py compares both)."""
+Triggers are created here for `db.create_all()` and by migrations 0012 and 0016 for a
+migrated database. A batch migration that recreates `policy`, `building` or `community`
+on SQLite drops their triggers: it must create them again (tests/test_migrations.py
+compares both)."""
 from __future__ import annotations
 
 from sqlalchemy import BigInteger, event, text
@@ -15,7 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 
 # (table, what changes a page's rules or names on it)
-WATCHED = (("policy", None), ("building", ("name", "community_id")))
+WATCHED = (("policy", None), ("building", ("name", "community_id")),
+           ("community", ("name",)))
 
 
 class EstateVersion(db.Model):
