@@ -1,5 +1,6 @@
 """Operations on the database and the photo store: the nightly refresh, sweeping files
-no photo owns, backup and restore. Plain functions; the click commands in cli.py only parse and print."""
+no photo owns, backup and restore. Plain functions; the click commands in cli.py only
+parse and print."""
 from __future__ import annotations
 
 import hashlib

@@ -1,6 +1,6 @@
 """The count of rule changes moves with every change to a policy, to a building's name
-or community or to a community's name, whoever writes it, and the route list keeps a patch's rules only while it
-stands."""
+or community or to a community's name, whoever writes it, and the route list keeps a
+patch's rules only while it stands."""
 from __future__ import annotations
 
 import json

@@ -15,10 +15,10 @@ folded into the tally now and then in a statement of its own (`fold`), and reade
 what is still in it (`CURRENT`). SQLite has one writer at a time: its triggers add to
 the tally directly and the log stays empty.
 
-Created here for `db.create_all()` and by migration 0013 for a migrated database. The
-rows are derived: a backup copies them with the rest, and a restore counts them again
-(`rebuild`), so a backup from before the tally, or one whose tally drifted, comes back
-right; the restore's check of row counts leaves this table out.
+Created here for `db.create_all()` and by migrations 0013 and 0015 for a migrated
+database. The rows are derived: a backup copies them with the rest, and a restore counts
+them again (`rebuild`), so a backup from before the tally, or one whose tally drifted,
+comes back right; the restore's check of row counts leaves both tables out.
 """
 from __future__ import annotations
 
@@ -140,7 +140,13 @@ def trigger_ddl(dialect: str) -> list[str]:
                  "JOIN unit AS u ON u.building_id = n.id "
                  "WHERE o.community_id <> n.community_id AND u.arrears_fen > 0 "
                  "AND u.oldest_unpaid_due IS NOT NULL")
-        building_moved = (
+        # The units of a building moving first wait for writers still at them: the
+        # changes those logged under the old community are then in the count moved.
+        wait_for_writers = (
+            "PERFORM 1 FROM unit WHERE building_id IN (SELECT n.id FROM old_rows AS o "
+            "JOIN new_rows AS n ON n.id = o.id WHERE o.community_id <> n.community_id) "
+            "FOR SHARE; ")
+        building_moved = wait_for_writers + (
             f"{_PG_LOG} SELECT d.community_id, "  # nosec B608 -- constants
             "d.due, d.on_hold, sum(d.units), sum(d.arrears_fen) FROM ("
             + moved.format(sign="-", side="o") + " UNION ALL "
@@ -232,6 +238,8 @@ def rebuild(connection) -> None:
         return
     from ..transactions import begin_writing
     begin_writing(connection)  # the lock lasts until the caller commits
+    # A statement of its own, before the count's: taken inside the count's statement, a
+    # fold committing while it waited would be in no snapshot the count reads.
     connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _LOCK})
     connection.execute(text(_PG_REBUILD))
 

@@ -5,11 +5,9 @@ units by amount (ix_unit_arrears); by distance, from the buildings nearest the p
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import replace
 from datetime import date
 
-from flask import current_app
 from geopy.distance import geodesic
 from sqlalchemy import (
     BigInteger,
@@ -27,9 +25,8 @@ from sqlalchemy.orm import Session
 
 from ..domain.stages import severity_rank
 from ..models import Building, Policy, Unit
-from ..extensions import db
-from ..models.overdue_tally import CURRENT, fold_apart
 from ..models.idlist import in_ids, uses_arrays
+from ..models.overdue_tally import CURRENT
 from .services import (
     HIT_COLUMNS,
     NEAREST_FIRST,
@@ -48,17 +45,6 @@ from .services import (
     shape_and_params,
     visited_since,
 )
-
-
-def fold_tally_now_and_then() -> None:
-    """Before the estate's chips are read: the tally's log of changes folded in, at
-    most every TALLY_FOLD_EVERY_S per process, so what the chips add up stays a few
-    hundred rows however much is written."""
-    folded = current_app.extensions.setdefault("tally_folded_at", [time.monotonic()])
-    if time.monotonic() - folded[0] < current_app.config["TALLY_FOLD_EVERY_S"]:
-        return
-    folded[0] = time.monotonic()
-    fold_apart(db.engine)
 
 
 def tally_stage(policies: dict[int, Policy], today: date):

@@ -6,15 +6,18 @@ in order with their versions, the chips, the units on hold); `page_context` does
 expensive rest (owners, late fees, words), only when the page is not reused."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import date
 
-from flask import current_app
+from flask import after_this_request, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..extensions import db
 from ..limits import TEXT
 from ..models import Assignment, Policy, Role, User
+from ..models.overdue_tally import fold_apart
 from ..templating import query_args, url_with
 from .services import (
     BandCount,
@@ -25,6 +28,7 @@ from .services import (
     find_buildings,
     held_hits,
     held_rows,
+    over_the_estate,
     page_hits,
     page_hits_and_counts,
     route_page,
@@ -47,14 +51,31 @@ class PageData:
 def page_data(session: Session, filters: RouteFilters, page: int, day: date,
               policies: dict[int, Policy], rows_only: bool) -> PageData:
     size = current_app.config["ROUTE_PAGE_SIZE"]
-    if filters.building_ids is None and not rows_only:
-        from .estate import fold_tally_now_and_then  # estate.py builds on services.py
-        fold_tally_now_and_then()
     if rows_only:
         return PageData(page_hits(session, filters, day, page, size, policies), None, None)
     hits, counts, held = page_hits_and_counts(session, filters, day, page, size, policies)
     on_hold = held_hits(session, filters, day, policies) if page == 1 and held else None
     return PageData(hits, counts, on_hold)
+
+
+def fold_tally_once_sent(session: Session, filters: RouteFilters) -> None:
+    """A page of the whole estate adds up its chips from the tally and the log of
+    changes not folded into it (models/overdue_tally.py): once such a page is sent, at
+    most every TALLY_FOLD_EVERY_S per process, the log is folded in, so it stays a few
+    hundred rows however much is written. After the response, so the page neither
+    waits for it nor holds a second connection (its own is back in the pool by then)."""
+    if not over_the_estate(session, filters):
+        return
+    folded = current_app.extensions.setdefault("tally_folded_at", [time.monotonic()])
+    if time.monotonic() - folded[0] < current_app.config["TALLY_FOLD_EVERY_S"]:
+        return
+    folded[0] = time.monotonic()
+    engine = db.engine
+
+    @after_this_request
+    def fold_when_closed(response):
+        response.call_on_close(lambda: fold_apart(engine))
+        return response
 
 
 def page_context(session: Session, user: User, filters: RouteFilters, page: int, day: date,

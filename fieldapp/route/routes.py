@@ -13,7 +13,7 @@ from ..models import Role, Unit, User
 from ..params import id_param, page_param
 from . import bp
 from .cache import PageCache, client_etag, page_key, personalise
-from .page import building_picker_context, page_context, page_data
+from .page import building_picker_context, fold_tally_once_sent, page_context, page_data
 from .rules import RulesCache, patch_rules
 from .services import SORTS, RouteFilters
 
@@ -95,6 +95,7 @@ def index():
     page = page_param(request.args.get("page"))
     day = today()
     catch_up(day, building_ids)
+    fold_tally_once_sent(db.session, filters)
     policies, buildings = patch_rules(db.session, building_ids)
     rows_only = is_partial() and page > 1
     data = page_data(db.session, filters, page, day, policies, rows_only)

@@ -51,9 +51,11 @@ POSTGRESQL = [
     'plpgsql AS $$ BEGIN DELETE FROM overdue_tally; DELETE FROM overdue_tally_change; '
     'RETURN NULL; END $$',
     'CREATE OR REPLACE FUNCTION overdue_tally_building() RETURNS trigger LANGUAGE plpgsql '
-    'AS $$ BEGIN INSERT INTO overdue_tally_change (community_id, due, on_hold, units, '
-    'arrears_fen) SELECT d.community_id, d.due, d.on_hold, sum(d.units), sum(d.arrears_fen)'
-    ' FROM (SELECT u.building_id, u.oldest_unpaid_due AS due, u.on_hold, -1 AS units, '
+    'AS $$ BEGIN PERFORM 1 FROM unit WHERE building_id IN (SELECT n.id FROM old_rows AS o '
+    'JOIN new_rows AS n ON n.id = o.id WHERE o.community_id <> n.community_id) FOR SHARE; '
+    'INSERT INTO overdue_tally_change (community_id, due, on_hold, units, arrears_fen) '
+    'SELECT d.community_id, d.due, d.on_hold, sum(d.units), sum(d.arrears_fen) FROM (SELECT'
+    ' u.building_id, u.oldest_unpaid_due AS due, u.on_hold, -1 AS units, '
     '-u.arrears_fen::bigint AS arrears_fen, o.community_id FROM old_rows AS o JOIN new_rows'
     ' AS n ON n.id = o.id JOIN unit AS u ON u.building_id = n.id WHERE o.community_id <> '
     'n.community_id AND u.arrears_fen > 0 AND u.oldest_unpaid_due IS NOT NULL UNION ALL '
@@ -63,6 +65,21 @@ POSTGRESQL = [
     'n.community_id AND u.arrears_fen > 0 AND u.oldest_unpaid_due IS NOT NULL) AS d GROUP '
     'BY d.community_id, d.due, d.on_hold; RETURN NULL; END $$',
 ]
+
+# Counted again, the log emptied, from one snapshot, after the lock folds take: a
+# database restored from a backup of before this revision over a newer one keeps the
+# newer log standing, with rows the count of 0013 already counts.
+LOCK = 'SELECT pg_advisory_xact_lock(2047934464)'
+RECOUNT = (
+    'WITH counted AS (SELECT b.community_id, u.oldest_unpaid_due, u.on_hold, count(*), '
+    'sum(u.arrears_fen) FROM unit AS u JOIN building AS b ON b.id = u.building_id WHERE '
+    'u.arrears_fen > 0 AND u.oldest_unpaid_due IS NOT NULL GROUP BY b.community_id, '
+    'u.oldest_unpaid_due, u.on_hold), logged AS (DELETE FROM overdue_tally_change), stale '
+    'AS (DELETE FROM overdue_tally WHERE (community_id, due, on_hold) NOT IN (SELECT '
+    'community_id, oldest_unpaid_due, on_hold FROM counted)) INSERT INTO overdue_tally '
+    '(community_id, due, on_hold, units, arrears_fen) SELECT * FROM counted ON CONFLICT '
+    '(community_id, due, on_hold) DO UPDATE SET units = excluded.units, arrears_fen = '
+    'excluded.arrears_fen')
 
 FOLD = (
     'INSERT INTO overdue_tally (community_id, due, on_hold, units, arrears_fen) SELECT '
@@ -88,6 +105,8 @@ def upgrade():
     if bind.dialect.name == 'postgresql':
         for statement in POSTGRESQL:
             op.execute(statement)
+        op.execute(LOCK)
+        op.execute(RECOUNT)
 
 
 def downgrade():
