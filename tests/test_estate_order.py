@@ -7,12 +7,12 @@ import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from fieldapp.extensions import db
 from fieldapp.models import Unit
-from fieldapp.route.services import RouteFilters, page_hits, page_hits_and_counts, \
-    policies_for
+from fieldapp.route.services import RouteFilters, held_hits, page_hits, \
+    page_hits_and_counts, policies_for
 
 from .factories import TODAY, make_bill, make_building, make_community, make_unit
 
@@ -110,22 +110,21 @@ def test_a_deep_page_skips_whole_stages_by_counting_them(estate, deep_from, monk
         assert got.has_more == want.has_more
 
 
-def test_the_walk_reads_the_amount_index_in_its_order_and_nothing_else_does(estate):
-    """A stage's units come off ix_unit_arrears in the page's order, so the walk stops
-    after its rows (no sort of the estate); other statements keep to ix_unit_route."""
+def plans_of(*reads) -> list[str]:
+    """The plans of the statements over units that `reads` send, as each database
+    would run them on a table of this size were it large (PostgreSQL scans a small
+    table whatever its indexes)."""
     from sqlalchemy import text
     statements = []
     keep = lambda c, cur, st, params, *a: statements.append((st, params))  # noqa: E731
-    policies = policies_for(db.session, None)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as auto:
             auto.exec_driver_sql("VACUUM ANALYZE unit")
     event.listen(db.engine, "before_cursor_execute", keep)
     try:
-        page_hits_and_counts(db.session, RouteFilters(None), TODAY, 1, 3, policies)
-        page_hits_and_counts(db.session, RouteFilters(None, sort="promise"), TODAY, 1, 3,
-                             policies)
+        for read in reads:
+            read()
     finally:
         event.remove(db.engine, "before_cursor_execute", keep)
     plans = []
@@ -137,14 +136,39 @@ def test_the_walk_reads_the_amount_index_in_its_order_and_nothing_else_does(esta
                 plans.append(" ".join(str(r[-1]) for r in conn.exec_driver_sql(
                     "EXPLAIN QUERY PLAN " + statement, params)))
             else:
-                conn.execute(text("SET enable_seqscan = off"))  # a small table scans anyway
+                conn.execute(text("SET enable_seqscan = off"))
                 conn.execute(text("SET enable_bitmapscan = off"))
                 plans.append(" ".join(r[0] for r in conn.exec_driver_sql(
                     "EXPLAIN " + statement, params)))
-    walk, promise = plans
+    return plans
+
+
+def test_the_walk_reads_the_amount_index_in_its_order_and_nothing_else_does(estate):
+    """A stage's units come off ix_unit_arrears in the page's order, so the walk stops
+    after its rows (no sort of the estate); other statements keep to ix_unit_route."""
+    policies = policies_for(db.session, None)
+    walk, promise = plans_of(
+        lambda: page_hits_and_counts(db.session, RouteFilters(None), TODAY, 1, 3, policies),
+        lambda: page_hits_and_counts(db.session, RouteFilters(None, sort="promise"), TODAY,
+                                     1, 3, policies))
     assert "ix_unit_arrears" in walk and "ix_unit_route" not in walk, walk
     assert "ORDER BY" not in walk and "Sort" not in walk, walk
     assert "ix_unit_arrears" not in promise and "ix_unit_route" in promise, promise
+
+
+def test_the_units_on_hold_of_the_estate_come_off_their_own_index_in_order(estate):
+    """The "repair pending" section reads the held units alone, in its order (no sort
+    of every overdue unit of the estate), and lists them by building, floor and number."""
+    policies = policies_for(db.session, None)
+    held = held_hits(db.session, RouteFilters(None), TODAY, policies).hits
+    units = [db.session.get(Unit, h.id) for h in held]
+    assert units and all(u.on_hold and u.arrears_fen > 0 for u in units)
+    assert len(units) == db.session.scalar(select(func.count()).where(
+        Unit.on_hold.is_(True), Unit.arrears_fen > 0))
+    assert [u.id for u in units] == [u.id for u in sorted(
+        units, key=lambda u: (u.building_id, u.floor, u.number))]
+    plan, = plans_of(lambda: held_hits(db.session, RouteFilters(None), TODAY, policies))
+    assert "ix_unit_held" in plan and "ORDER BY" not in plan and "Sort" not in plan, plan
 
 
 @pytest.fixture
