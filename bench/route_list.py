@@ -81,12 +81,15 @@ def _add_missing(engine) -> None:
     """Tables and indexes added since the database was seeded, made on it (with what the
     models make on create: triggers, the tally counted), instead of seeding again."""
     from sqlalchemy import inspect
+
+    from fieldapp.models.estate import made_for
     db.create_all()
     with engine.begin() as conn:
         have = {t: {i["name"] for i in inspect(conn).get_indexes(t)}
                 for t in inspect(conn).get_table_names()}
         made = [index for table in db.metadata.sorted_tables for index in table.indexes
-                if index.name not in have.get(table.name, ())]
+                if index.name not in have.get(table.name, ())
+                and made_for(index, conn.dialect.name)]
         for index in made:
             index.create(conn)
         if made:  # the planners' statistics of the new indexes

@@ -92,6 +92,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        from fieldapp.models.estate import compared_on
+        # Autogenerate does not read ddl_if: an index of the other database is no change.
+        conf_args.setdefault("include_object", compared_on(connection.dialect.name))
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

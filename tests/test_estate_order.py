@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from fieldapp.extensions import db
-from fieldapp.models import Unit
+from fieldapp.models import Contact, ContactKind, Unit
 from fieldapp.route.services import RouteFilters, held_hits, page_hits, \
     page_hits_and_counts, policies_for
 
@@ -216,3 +216,50 @@ def test_by_distance_the_estate_measures_only_the_buildings_it_lists(spread, mon
     with_units = {u.building_id for u in db.session.query(Unit)}
     nearest = min(with_units & set(hits.distances), key=hits.distances.get)
     assert db.session.get(Unit, hits.hits[0].id).building_id == nearest
+
+
+@pytest.fixture
+def searched(app):
+    """Units of two communities whose numbers, owners and buildings share beginnings:
+    owners with one- and two-character surnames, a tenant, a unit with no owner, numbers
+    with letters, and one building name in both communities."""
+    east, west = make_community(), make_community()
+    buildings = [make_building(east, name="东楼"), make_building(west, name="东楼"),
+                 make_building(east, name="西楼")]
+    owners = ["王建国", "王小明", "欧阳娜娜", "Smith", None, "李四"]
+    rnd = random.Random(11)
+    for i in range(40):
+        unit = make_unit(rnd.choice(buildings), owner=owners[i % len(owners)],
+                         number=rnd.choice(("12", "1203", "1204", "2203", "A12", "a301"))
+                         + f"-{i}" if i % 3 else f"{1200 + i}")
+        if i % 5 == 0:
+            db.session.add(Contact(unit=unit, kind=ContactKind.TENANT, name="王租客",
+                                   surname="王", phone="13900000000"))
+        make_bill(unit, 1_000 + i, TODAY - timedelta(days=10 + i))
+    db.session.commit()
+    return buildings
+
+
+@pytest.mark.parametrize("typed", ["王", "王小", "欧阳", "欧", "12", "1203", "a", "A12", "Sm",
+                                   "东楼-12", "东楼-", "西楼-a", "无此人", "王租客"])
+def test_a_search_over_the_estate_finds_what_the_same_search_as_a_patch_finds(searched, typed):
+    """Read off the indexes (the estate) or checked unit by unit (a patch of the same
+    buildings): the same units in the same order, and the same chips."""
+    policies = policies_for(db.session, None)
+    every = RouteFilters(None, q=typed)
+    as_patch = RouteFilters([b.id for b in searched], q=typed)
+    hits, chips, held = page_hits_and_counts(db.session, every, TODAY, 1, 100, policies)
+    want, want_chips, want_held = page_hits_and_counts(db.session, as_patch, TODAY, 1, 100,
+                                                       policies)
+    assert [h.id for h in hits.hits] == [h.id for h in want.hits]
+    assert (chips, held) == (want_chips, want_held)
+    if typed in ("王", "12", "东楼-12"):
+        assert hits.hits
+
+
+def test_a_search_over_the_estate_reads_the_prefix_indexes(searched):
+    policies = policies_for(db.session, None)
+    plans = plans_of(lambda: page_hits(db.session, RouteFilters(None, q="王小"), TODAY, 1, 30,
+                                       policies))
+    assert plans and all("ix_unit_number_prefix" in plan and "ix_contact_name_prefix" in plan
+                         and "ix_contact_surname" in plan for plan in plans), plans

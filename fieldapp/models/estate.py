@@ -252,6 +252,33 @@ class Contact(db.Model):
     unit: Mapped[Unit] = relationship(back_populates="contacts")
 
 
+# A search over the whole estate reads the units whose number, and the contacts whose
+# name, starts with what was typed off these (route/services.py, `units_found`), each
+# database its own kind of index for LIKE 'prefix%': SQLite's LIKE ignores letter case,
+# so its index does; PostgreSQL's compares characters, not its collation's order.
+# (`made_for`: the migrations' comparison checks each on its own database.)
+for _column, _name in ((Unit.number, "ix_unit_number_prefix"),
+                       (Contact.name, "ix_contact_name_prefix")):
+    Index(_name, _column.collate("NOCASE")).ddl_if(dialect="sqlite")
+    Index(_name, _column, postgresql_ops={_column.key: "text_pattern_ops"}) \
+        .ddl_if(dialect="postgresql")
+
+
+def made_for(index: Index, dialect: str) -> bool:
+    """Whether `index` is made on `dialect` (an index of one database only says so)."""
+    only = index._ddl_if  # noqa: SLF001 -- SQLAlchemy keeps ddl_if here, with no accessor
+    return only is None or only.dialect is None or dialect in (
+        [only.dialect] if isinstance(only.dialect, str) else only.dialect)
+
+
+def compared_on(dialect: str):
+    """Alembic's `include_object` for a database of `dialect`: the models' indexes made
+    for another database are not looked for in it."""
+    def include(obj, _name, type_, reflected, _compare_to) -> bool:
+        return reflected or type_ != "index" or made_for(obj, dialect)
+    return include
+
+
 class Bill(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"))

@@ -23,6 +23,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    union,
     union_all,
 )
 from sqlalchemy.orm import Session
@@ -239,10 +240,11 @@ def shape_and_params(session: Session, filters: RouteFilters,
     search = ""
     text = filters.q.strip().replace("\\", "").replace("%", "").replace("_", "")
     if text:
-        search, params["q"] = "plain", text
+        search, params["q"], params["q_prefix"] = "plain", text, text + "%"
         if "-" in text:  # "3栋-1203" as shown on the rows
             search = "dash"
-            params["qb"], _, params["qn"] = text.rpartition("-")
+            params["qb"], _, number = text.rpartition("-")
+            params["qn_prefix"] = number + "%"
     if filters.band:
         params["band"] = filters.band
     return Shape(filters.building_ids is not None, filters.building_id is not None, search,
@@ -281,18 +283,42 @@ def base_query(shape: Shape, on_hold: bool | None = False, by_amount: bool = Fal
         q = q.where(in_ids(Unit.building_id, "patch", shape.arrays))
     if shape.building:
         q = q.where(Unit.building_id == bindparam("building"))
-    if shape.search:
+    if shape.search and not (shape.patch or shape.building):
+        q = q.where(Unit.id.in_(units_found(shape)))
+    elif shape.search:  # a few hundred units: each checked
         text = bindparam("q", type_=String)
-        conds = [Unit.number.startswith(text),
+        conds = [Unit.number.like(bindparam("q_prefix", type_=String)),
                  select(Contact.id).where(Contact.unit_id == Unit.id,
                                           or_(Contact.surname == text,
-                                              Contact.name.startswith(text))).exists()]
+                                              Contact.name.like(bindparam("q_prefix")))
+                                          ).exists()]
         if shape.search == "dash":
-            named = select(Building.id).where(Building.name == bindparam("qb", type_=String))
-            conds.append(and_(Unit.building_id.in_(named.scalar_subquery()),
-                              Unit.number.startswith(bindparam("qn", type_=String))))
+            conds.append(and_(Unit.building_id.in_(_named_buildings()),
+                              Unit.number.like(bindparam("qn_prefix", type_=String))))
         q = q.where(or_(*conds))
     return q
+
+
+def _named_buildings():
+    return select(Building.id).where(Building.name == bindparam("qb", type_=String)) \
+        .scalar_subquery()
+
+
+def units_found(shape: Shape):
+    """The units a search over the whole estate finds, off their indexes (models/estate.py):
+    number or owner's name starting with what was typed, the owner's surname, or for
+    "3栋-1203" the building's units by number. Checking each overdue unit of the estate
+    took 570 ms at 1.2M units. The patterns are parameters of their own ("12%"), not
+    "LIKE :q || '%'", which neither database reads an index for."""
+    found = Unit.__table__.alias("found")
+    reads = [select(found.c.id).where(found.c.number.like(bindparam("q_prefix", type_=String))),
+             select(Contact.unit_id).where(Contact.surname == bindparam("q", type_=String)),
+             select(Contact.unit_id).where(Contact.name.like(bindparam("q_prefix")))]
+    if shape.search == "dash":
+        reads.append(select(found.c.id).where(
+            found.c.building_id.in_(_named_buildings()),
+            found.c.number.like(bindparam("qn_prefix", type_=String))))
+    return union(*reads)
 
 
 def _counts_query(shape: Shape, stage_expr):
