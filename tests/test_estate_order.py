@@ -257,9 +257,14 @@ def test_a_search_over_the_estate_finds_what_the_same_search_as_a_patch_finds(se
         assert hits.hits
 
 
-def test_a_search_over_the_estate_reads_the_prefix_indexes(searched):
+def test_a_search_over_the_estate_reads_the_prefix_indexes_on_sqlite(searched):
+    """SQLite reads what matches off the indexes; PostgreSQL checks each overdue unit
+    (its own fastest, bench figures in route/services.py base_query)."""
     policies = policies_for(db.session, None)
-    plans = plans_of(lambda: page_hits(db.session, RouteFilters(None, q="王小"), TODAY, 1, 30,
+    plan, = plans_of(lambda: page_hits(db.session, RouteFilters(None, q="王小"), TODAY, 1, 30,
                                        policies))
-    assert plans and all("ix_unit_number_prefix" in plan and "ix_contact_name_prefix" in plan
-                         and "ix_contact_surname" in plan for plan in plans), plans
+    named = ("ix_unit_number_prefix", "ix_contact_name_prefix", "ix_contact_surname")
+    if db.engine.dialect.name == "sqlite":
+        assert all(name in plan for name in named), plan
+    else:
+        assert "found" not in plan and "prefix" not in plan, plan

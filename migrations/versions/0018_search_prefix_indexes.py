@@ -1,7 +1,7 @@
-"""Units by number and contacts by name, for LIKE 'prefix%': a search over the whole
-estate reads what matches off them instead of checking every overdue unit
-(fieldapp/models/estate.py). SQLite's LIKE ignores letter case, so its indexes do;
-PostgreSQL's compare characters (text_pattern_ops), not the collation's order.
+"""Units by number and contacts by name for LIKE 'prefix%' on SQLite, whose LIKE
+ignores letter case (so do the indexes): a search over the whole estate reads what
+matches off them instead of checking every overdue unit (fieldapp/models/estate.py).
+PostgreSQL checks each unit faster than it joins a broad match: nothing made there.
 
 Revision ID: 0018_search_prefix_indexes
 Revises: 0017_unit_held_index
@@ -20,12 +20,14 @@ INDEXES = (('ix_unit_number_prefix', 'unit', 'number'),
 
 
 def upgrade():
-    postgresql = op.get_bind().dialect.name == 'postgresql'
+    if op.get_bind().dialect.name != 'sqlite':
+        return
     for name, table, column in INDEXES:
-        how = f'{column} text_pattern_ops' if postgresql else f'{column} COLLATE NOCASE'
-        op.execute(f'CREATE INDEX IF NOT EXISTS {name} ON {table} ({how})')
+        op.execute(f'CREATE INDEX IF NOT EXISTS {name} ON {table} ({column} COLLATE NOCASE)')
 
 
 def downgrade():
+    if op.get_bind().dialect.name != 'sqlite':
+        return
     for name, _, _ in INDEXES:
         op.execute(f'DROP INDEX {name}')
