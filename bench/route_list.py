@@ -115,6 +115,8 @@ def _needs_seeding(path: Path, url: str | None, units: int) -> bool:
     """A database missing, built before the latest model change, of another size, or
     without the bench's patch is built again."""
     from sqlalchemy import inspect
+
+    from fieldapp.models.estate import made_for
     if url is None and not path.exists():
         return True
     inspector = inspect(db.engine)
@@ -124,7 +126,8 @@ def _needs_seeding(path: Path, url: str | None, units: int) -> bool:
             return True
         have = {i["name"]: i["column_names"] for i in inspector.get_indexes(table.name)}
         for index in table.indexes:
-            if have.get(index.name) != [c.name for c in index.columns]:
+            if made_for(index, db.engine.dialect.name) and \
+                    have.get(index.name) != [c.name for c in index.columns]:
                 return True
     return db.session.scalar(select(func.count()).select_from(Unit)) != units or \
         not db.session.scalar(select(func.count()).select_from(User)
