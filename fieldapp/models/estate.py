@@ -128,6 +128,15 @@ class PolicyVersion(db.Model):
         return {name: getattr(self, name) for name in POLICY_FIELDS}
 
 
+# PostgreSQL vacuums the unit table whenever 200 rows were written since the last time,
+# not a fifth of the table as by default. The route list's sorting reads ix_unit_route
+# alone only for rows on pages the visibility map marks all-visible; visits, payments and
+# the nightly refresh write units all day, and a single row written makes its page of
+# about 50 units visited again. A vacuum with few dead rows reads only the pages written
+# since the last one (bench/route_pg.py, "after rows written across the estate").
+UNIT_VACUUM = {"autovacuum_vacuum_scale_factor": 0, "autovacuum_vacuum_threshold": 200}
+
+
 class Building(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("community.id"), index=True)
@@ -205,6 +214,7 @@ class Unit(db.Model):
         Index("ix_unit_valid_until", "arrears_valid_until"),
         Index("ix_unit_building_updated", "building_id", "updated_at"),
         CheckConstraint("arrears_fen >= 0 AND unpaid_fen >= arrears_fen", name="arrears"),
+        {"postgresql_with": UNIT_VACUUM},
     )
 
     @property
