@@ -104,6 +104,8 @@ def test_postgresql_vacuums_units_as_the_model_says_migrated_or_created(empty_po
             assert unit_storage(conn) == wanted
         downgrade(revision="0018_search_prefix_indexes")
         with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() \
+                == "0018_search_prefix_indexes"
             assert unit_storage(conn) == {}
         with db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))

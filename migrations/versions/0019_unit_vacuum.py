@@ -1,6 +1,7 @@
-"""PostgreSQL vacuums the unit table after 200 rows written instead of a
+"""PostgreSQL vacuums the unit table once 200 rows written stand dead instead of a
 fifth of the table, so the route list's sorting keeps reading its index alone
-(fieldapp/models/estate.py, UNIT_VACUUM). SQLite has no such setting.
+(fieldapp/models/estate.py, UNIT_VACUUM). SQLite has no such setting. The downgrade
+gives back PostgreSQL's defaults, not any values set by hand before.
 
 Revision ID: 0019_unit_vacuum
 Revises: 0018_search_prefix_indexes
