@@ -28,7 +28,7 @@ from .services import (
     find_buildings,
     held_hits,
     held_rows,
-    over_the_estate,
+    lists_the_whole_estate,
     page_hits,
     page_hits_and_counts,
     route_page,
@@ -64,7 +64,7 @@ def fold_tally_once_sent(session: Session, filters: RouteFilters) -> None:
     most every TALLY_FOLD_EVERY_S per process, the log is folded in, so it stays a few
     hundred rows however much is written. After the response, so the page neither
     waits for it nor holds a second connection (its own is back in the pool by then)."""
-    if not over_the_estate(session, filters):
+    if not lists_the_whole_estate(session, filters):
         return
     folded = current_app.extensions.setdefault("tally_folded_at", [time.monotonic()])
     if time.monotonic() - folded[0] < current_app.config["TALLY_FOLD_EVERY_S"]:
